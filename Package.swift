@@ -1,0 +1,107 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ReproGrid",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "repro-coordinator", targets: ["repro-coordinator"]),
+        .executable(name: "repro-worker", targets: ["repro-worker"]),
+        .executable(name: "repro", targets: ["repro"]),
+        .library(name: "ReproStats", targets: ["ReproStats"]),
+        .library(name: "ReproCore", targets: ["ReproCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // Numerics only: no I/O, no dependencies (see ../shared/docs/statistics.md).
+        .target(name: "ReproStats"),
+        // Domain and wire types shared by coordinator, worker and CLI.
+        .target(
+            name: "ReproCore",
+            dependencies: [
+                "ReproStats",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "ReproCoordinator",
+            dependencies: [
+                "ReproCore", "ReproStats",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources")]
+        ),
+        // HTTP client of the coordinator's API, shared by the worker and the CLI.
+        .target(
+            name: "ReproClient",
+            dependencies: [
+                "ReproCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ReproWorker",
+            dependencies: [
+                "ReproCore", "ReproClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "ReproCLI",
+            dependencies: [
+                "ReproCore", "ReproClient", "ReproStats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "repro-coordinator",
+            dependencies: [
+                "ReproCoordinator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "repro-worker",
+            dependencies: [
+                "ReproWorker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "repro",
+            dependencies: ["ReproCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "ReproStatsTests", dependencies: ["ReproStats"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
+        .testTarget(
+            name: "ReproCoordinatorTests",
+            dependencies: [
+                "ReproCoordinator", "ReproCore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ReproWorkerTests", dependencies: ["ReproWorker"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ReproCore", "ReproClient"]),
+    ]
+)

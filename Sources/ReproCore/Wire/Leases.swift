@@ -1,0 +1,233 @@
+import Foundation
+
+/// Body of `POST /v1/workers`: a volunteer registers one worker process and its capacity.
+public struct WorkerRegistration: Codable, Sendable {
+    public var name: String
+    public var slots: Int
+    public var cpus: Int
+    public var memoryBytes: Int64
+    public var gpus: Int
+    /// Hardware class derived from the fingerprint (CPU model, GPU models); groups replicas by hardware.
+    public var hardwareClass: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, slots, cpus
+        case memoryBytes = "memory_bytes"
+        case gpus
+        case hardwareClass = "hardware_class"
+    }
+
+    /// Creates a registration.
+    public init(name: String, slots: Int, cpus: Int, memoryBytes: Int64, gpus: Int, hardwareClass: String?) {
+        self.name = name
+        self.slots = slots
+        self.cpus = cpus
+        self.memoryBytes = memoryBytes
+        self.gpus = gpus
+        self.hardwareClass = hardwareClass
+    }
+}
+
+/// Answer to registration: the worker's own token (shown once, stored hashed).
+public struct WorkerRegistered: Codable, Sendable {
+    public var workerID: UUID
+    public var token: String
+
+    enum CodingKeys: String, CodingKey {
+        case workerID = "worker_id"
+        case token
+    }
+
+    /// Creates the answer.
+    public init(workerID: UUID, token: String) {
+        self.workerID = workerID
+        self.token = token
+    }
+}
+
+/// Body of `POST /v1/leases`.
+public struct LeaseRequest: Codable, Sendable {
+    /// Most tasks to lease at once (1...50); a worker with N slots asks for its free slots.
+    public var max: Int
+    /// Seconds to wait for a task when none is queued (0...30): the long-poll.
+    public var wait: Double
+
+    /// Creates a request.
+    public init(max: Int, wait: Double) {
+        self.max = max
+        self.wait = wait
+    }
+}
+
+/// Where a task's code comes from.
+public struct CodeReference: Codable, Sendable, Equatable {
+    /// sha256 of an uploaded bundle (download it from `/v1/bundles/{sha256}`).
+    public var bundleSHA256: String?
+    public var gitURL: String?
+    public var gitCommit: String?
+
+    enum CodingKeys: String, CodingKey {
+        case bundleSHA256 = "bundle_sha256"
+        case gitURL = "git_url"
+        case gitCommit = "git_commit"
+    }
+
+    /// Creates a reference.
+    public init(bundleSHA256: String? = nil, gitURL: String? = nil, gitCommit: String? = nil) {
+        self.bundleSHA256 = bundleSHA256
+        self.gitURL = gitURL
+        self.gitCommit = gitCommit
+    }
+}
+
+/// The per-study part of what a worker needs to run a task: stored once per study, sent with every lease.
+public struct JobSpec: Codable, Sendable, Equatable {
+    public var code: CodeReference
+    /// Path of the Python requirements file inside the code, when the study uses one.
+    public var requirements: String?
+    public var timeoutSeconds: Int
+    public var memoryBytes: Int64
+    public var cpus: Int
+    public var gpus: Int
+
+    enum CodingKeys: String, CodingKey {
+        case code, requirements
+        case timeoutSeconds = "timeout_seconds"
+        case memoryBytes = "memory_bytes"
+        case cpus, gpus
+    }
+
+    /// Creates a job spec.
+    public init(code: CodeReference, requirements: String?, timeoutSeconds: Int, memoryBytes: Int64, cpus: Int, gpus: Int)
+    {
+        self.code = code
+        self.requirements = requirements
+        self.timeoutSeconds = timeoutSeconds
+        self.memoryBytes = memoryBytes
+        self.cpus = cpus
+        self.gpus = gpus
+    }
+}
+
+/// One leased task.
+public struct TaskLease: Codable, Sendable, Equatable {
+    public var taskID: Int64
+    public var leaseID: UUID
+    public var studyID: UUID
+    public var dataset: String
+    public var seed: Int64
+    public var configuration: String?
+    public var replica: Int
+    public var attempt: Int
+    /// The command with `{seed}`, `{dataset}` and configuration placeholders already substituted.
+    public var arguments: [String]
+    public var job: JobSpec
+    public var leaseExpiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case taskID = "task_id"
+        case leaseID = "lease_id"
+        case studyID = "study_id"
+        case dataset, seed, configuration, replica, attempt, arguments, job
+        case leaseExpiresAt = "lease_expires_at"
+    }
+
+    /// Creates a lease.
+    public init(
+        taskID: Int64, leaseID: UUID, studyID: UUID, dataset: String, seed: Int64, configuration: String?, replica: Int,
+        attempt: Int, arguments: [String], job: JobSpec, leaseExpiresAt: Date
+    ) {
+        self.taskID = taskID
+        self.leaseID = leaseID
+        self.studyID = studyID
+        self.dataset = dataset
+        self.seed = seed
+        self.configuration = configuration
+        self.replica = replica
+        self.attempt = attempt
+        self.arguments = arguments
+        self.job = job
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+}
+
+/// Answer to `POST /v1/leases`: zero or more leases.
+public struct LeaseResponse: Codable, Sendable {
+    public var leases: [TaskLease]
+    /// How often the worker should heartbeat its leases.
+    public var heartbeatIntervalSeconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case leases
+        case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+    }
+
+    /// Creates the answer.
+    public init(leases: [TaskLease], heartbeatIntervalSeconds: Double) {
+        self.leases = leases
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+    }
+}
+
+/// Body of `POST /v1/leases/heartbeat`: all of a worker's running leases in one request.
+public struct HeartbeatRequest: Codable, Sendable {
+    public var leases: [Beat]
+
+    /// One lease still being worked on.
+    public struct Beat: Codable, Sendable {
+        public var taskID: Int64
+        public var leaseID: UUID
+        /// A short progress note (last output line, percentage).
+        public var progress: String?
+
+        enum CodingKeys: String, CodingKey {
+            case taskID = "task_id"
+            case leaseID = "lease_id"
+            case progress
+        }
+
+        /// Creates a beat.
+        public init(taskID: Int64, leaseID: UUID, progress: String?) {
+            self.taskID = taskID
+            self.leaseID = leaseID
+            self.progress = progress
+        }
+    }
+
+    /// Creates a request.
+    public init(leases: [Beat]) { self.leases = leases }
+}
+
+/// Answer to a heartbeat: per lease, go on or stop (cancelled study, lost lease).
+public struct HeartbeatResponse: Codable, Sendable {
+    public var leases: [Verdict]
+
+    /// The coordinator's word on one lease.
+    public struct Verdict: Codable, Sendable {
+        public enum Action: String, Codable, Sendable { case `continue`, stop }
+        public var taskID: Int64
+        public var leaseID: UUID
+        public var action: Action
+        public var reason: String?
+        public var leaseExpiresAt: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case taskID = "task_id"
+            case leaseID = "lease_id"
+            case action, reason
+            case leaseExpiresAt = "lease_expires_at"
+        }
+
+        /// Creates a verdict.
+        public init(taskID: Int64, leaseID: UUID, action: Action, reason: String?, leaseExpiresAt: Date?) {
+            self.taskID = taskID
+            self.leaseID = leaseID
+            self.action = action
+            self.reason = reason
+            self.leaseExpiresAt = leaseExpiresAt
+        }
+    }
+
+    /// Creates the answer.
+    public init(leases: [Verdict]) { self.leases = leases }
+}

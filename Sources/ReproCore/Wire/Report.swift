@@ -1,0 +1,228 @@
+import Foundation
+import ReproStats
+
+/// The reproducibility report of one study (`GET /v1/studies/{id}/report`). Field names are those of
+/// statistics.md, in snake_case.
+public struct StudyReport: Codable, Sendable {
+    public var studyID: UUID
+    public var preprintID: String
+    public var title: String
+    public var state: StudyState
+    public var generatedAt: Date
+    public var tasks: TaskCounts
+    /// Accepted runs the statistics use (one per task).
+    public var acceptedRuns: Int
+    /// Per (dataset, configuration, metric).
+    public var summaries: [MetricSummary]
+    /// Per claim of the spec, in spec order.
+    public var claims: [ClaimReport]
+    /// Where the variance comes from, per (dataset, configuration, metric), when replicas ran.
+    public var variance: [VarianceReport]
+    /// Differences between datasets, per (configuration, metric), when there are several datasets.
+    public var acrossDatasets: [AcrossDatasets]
+    /// This study's claims counted as the preprint score counts them.
+    public var score: ReproducibilityScore
+    /// Plain-language lines for people.
+    public var highlights: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case studyID = "study_id"
+        case preprintID = "preprint_id"
+        case title, state
+        case generatedAt = "generated_at"
+        case tasks
+        case acceptedRuns = "accepted_runs"
+        case summaries, claims, variance
+        case acrossDatasets = "across_datasets"
+        case score, highlights
+    }
+
+    /// Creates a report.
+    public init(
+        studyID: UUID, preprintID: String, title: String, state: StudyState, generatedAt: Date, tasks: TaskCounts,
+        acceptedRuns: Int, summaries: [MetricSummary], claims: [ClaimReport], variance: [VarianceReport],
+        acrossDatasets: [AcrossDatasets], score: ReproducibilityScore, highlights: [String]
+    ) {
+        self.studyID = studyID
+        self.preprintID = preprintID
+        self.title = title
+        self.state = state
+        self.generatedAt = generatedAt
+        self.tasks = tasks
+        self.acceptedRuns = acceptedRuns
+        self.summaries = summaries
+        self.claims = claims
+        self.variance = variance
+        self.acrossDatasets = acrossDatasets
+        self.score = score
+        self.highlights = highlights
+    }
+}
+
+/// One run named by the report (an outlier), so a moderator can find it.
+public struct RunReference: Codable, Sendable, Hashable {
+    public var runID: Int64
+    public var workerID: UUID
+    public var seed: Int64
+    public var replica: Int
+    public var value: Double
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case workerID = "worker_id"
+        case seed, replica, value
+    }
+
+    /// Creates a reference.
+    public init(runID: Int64, workerID: UUID, seed: Int64, replica: Int, value: Double) {
+        self.runID = runID
+        self.workerID = workerID
+        self.seed = seed
+        self.replica = replica
+        self.value = value
+    }
+}
+
+/// The summary of one (dataset, configuration, metric) cell.
+public struct MetricSummary: Codable, Sendable {
+    public var dataset: String
+    public var configuration: String?
+    public var metric: String
+    public var summary: Summary
+    /// The runs flagged as outliers by the modified z-score.
+    public var outlierRuns: [RunReference]
+    /// Every value in seed order, for strip plots.
+    public var values: [Double]
+
+    enum CodingKeys: String, CodingKey {
+        case dataset, configuration, metric, summary
+        case outlierRuns = "outlier_runs"
+        case values
+    }
+
+    /// Creates a summary entry.
+    public init(
+        dataset: String, configuration: String?, metric: String, summary: Summary, outlierRuns: [RunReference],
+        values: [Double]
+    ) {
+        self.dataset = dataset
+        self.configuration = configuration
+        self.metric = metric
+        self.summary = summary
+        self.outlierRuns = outlierRuns
+        self.values = values
+    }
+}
+
+/// One claim and its check.
+public struct ClaimReport: Codable, Sendable {
+    public var configuration: String?
+    public var check: ClaimCheck
+    /// A sentence for people.
+    public var explanation: String
+
+    /// Creates a claim entry.
+    public init(configuration: String?, check: ClaimCheck, explanation: String) {
+        self.configuration = configuration
+        self.check = check
+        self.explanation = explanation
+    }
+}
+
+/// Variance decomposition of one cell.
+public struct VarianceReport: Codable, Sendable {
+    public var dataset: String
+    public var configuration: String?
+    public var metric: String
+    /// Seed vs repeat (one-way random effects over seed groups of replicas).
+    public var seed: SeedVariance
+    /// Number of distinct hardware classes among the runs.
+    public var hardwareClasses: Int
+
+    enum CodingKeys: String, CodingKey {
+        case dataset, configuration, metric, seed
+        case hardwareClasses = "hardware_classes"
+    }
+
+    /// Creates an entry.
+    public init(dataset: String, configuration: String?, metric: String, seed: SeedVariance, hardwareClasses: Int) {
+        self.dataset = dataset
+        self.configuration = configuration
+        self.metric = metric
+        self.seed = seed
+        self.hardwareClasses = hardwareClasses
+    }
+}
+
+/// Differences between datasets for one (configuration, metric).
+public struct AcrossDatasets: Codable, Sendable {
+    public var configuration: String?
+    public var metric: String
+    public var anova: OneWayANOVA
+    /// Dataset × hardware × seed split, when the same hardware classes ran every dataset.
+    public var hardware: HardwareVariance?
+
+    /// Creates an entry.
+    public init(configuration: String?, metric: String, anova: OneWayANOVA, hardware: HardwareVariance?) {
+        self.configuration = configuration
+        self.metric = metric
+        self.anova = anova
+        self.hardware = hardware
+    }
+}
+
+/// A preprint's score (`GET /v1/preprints/{id}/score`).
+public struct PreprintScore: Codable, Sendable {
+    public var preprintID: String
+    public var title: String
+    public var studies: Int
+    public var score: ReproducibilityScore
+    /// Every claim that counts, with its study and verdict.
+    public var claims: [ScoredClaim]
+    public var computedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case preprintID = "preprint_id"
+        case title, studies, score, claims
+        case computedAt = "computed_at"
+    }
+
+    /// Creates a score.
+    public init(preprintID: String, title: String, studies: Int, score: ReproducibilityScore, claims: [ScoredClaim], computedAt: Date) {
+        self.preprintID = preprintID
+        self.title = title
+        self.studies = studies
+        self.score = score
+        self.claims = claims
+        self.computedAt = computedAt
+    }
+}
+
+/// One claim as the score sees it.
+public struct ScoredClaim: Codable, Sendable {
+    public var studyID: UUID
+    public var metric: String
+    public var dataset: String
+    public var configuration: String?
+    public var claimed: Double
+    public var mean: Double?
+    public var n: Int
+    public var verdict: Verdict
+
+    enum CodingKeys: String, CodingKey {
+        case studyID = "study_id"
+        case metric, dataset, configuration, claimed, mean, n, verdict
+    }
+
+    /// Creates an entry.
+    public init(studyID: UUID, metric: String, dataset: String, configuration: String?, claimed: Double, mean: Double?, n: Int, verdict: Verdict) {
+        self.studyID = studyID
+        self.metric = metric
+        self.dataset = dataset
+        self.configuration = configuration
+        self.claimed = claimed
+        self.mean = mean
+        self.n = n
+        self.verdict = verdict
+    }
+}

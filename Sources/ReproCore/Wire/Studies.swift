@@ -1,0 +1,181 @@
+import Foundation
+
+/// Task states as stored and reported.
+public enum TaskState: String, Codable, Sendable, CaseIterable {
+    case queued, leased, succeeded, failed, cancelled
+}
+
+/// Study states: `running` until its last task ends (`completed`) or it is cancelled.
+public enum StudyState: String, Codable, Sendable {
+    case running, completed, cancelled
+}
+
+/// Counts of a study's tasks by state.
+public struct TaskCounts: Codable, Sendable, Equatable {
+    public var queued = 0
+    public var leased = 0
+    public var succeeded = 0
+    public var failed = 0
+    public var cancelled = 0
+
+    /// Creates empty counts.
+    public init() {}
+
+    /// All tasks.
+    public var total: Int { queued + leased + succeeded + failed + cancelled }
+    /// Tasks that reached an end state.
+    public var finished: Int { succeeded + failed + cancelled }
+
+    /// Adds `count` tasks in `state`.
+    public mutating func add(_ state: TaskState, _ count: Int) {
+        switch state {
+        case .queued: queued += count
+        case .leased: leased += count
+        case .succeeded: succeeded += count
+        case .failed: failed += count
+        case .cancelled: cancelled += count
+        }
+    }
+}
+
+/// A study as `GET /v1/studies/{id}` answers: its state and progress.
+public struct StudyStatus: Codable, Sendable {
+    public var id: UUID
+    public var preprintID: String
+    public var title: String
+    public var state: StudyState
+    public var specSHA256: String
+    public var createdAt: Date
+    public var completedAt: Date?
+    public var taskCount: Int
+    public var tasks: TaskCounts
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case preprintID = "preprint_id"
+        case title, state
+        case specSHA256 = "spec_sha256"
+        case createdAt = "created_at"
+        case completedAt = "completed_at"
+        case taskCount = "task_count"
+        case tasks
+    }
+
+    /// Creates a status.
+    public init(
+        id: UUID, preprintID: String, title: String, state: StudyState, specSHA256: String, createdAt: Date,
+        completedAt: Date?, taskCount: Int, tasks: TaskCounts
+    ) {
+        self.id = id
+        self.preprintID = preprintID
+        self.title = title
+        self.state = state
+        self.specSHA256 = specSHA256
+        self.createdAt = createdAt
+        self.completedAt = completedAt
+        self.taskCount = taskCount
+        self.tasks = tasks
+    }
+
+    /// True once no task is queued or leased.
+    public var isFinished: Bool { state != .running }
+}
+
+/// Answer to `POST /v1/bundles`: the content address of an uploaded code bundle.
+public struct BundleUploaded: Codable, Sendable {
+    public var sha256: String
+    public var size: Int
+
+    /// Creates the answer.
+    public init(sha256: String, size: Int) {
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+/// One attempt's outcome as `GET /v1/studies/{id}/runs` lists it.
+public struct RunRecord: Codable, Sendable {
+    public var id: Int64
+    public var taskID: Int64
+    public var dataset: String
+    public var seed: Int64
+    public var configuration: String?
+    public var replica: Int
+    public var attempt: Int
+    public var outcome: RunOutcome
+    public var accepted: Bool
+    public var workerID: UUID
+    public var exitCode: Int?
+    public var durationSeconds: Double
+    public var metrics: [String: Double]
+    public var error: String?
+    public var hardwareClass: String?
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case taskID = "task_id"
+        case dataset, seed, configuration, replica, attempt, outcome, accepted
+        case workerID = "worker_id"
+        case exitCode = "exit_code"
+        case durationSeconds = "duration_seconds"
+        case metrics, error
+        case hardwareClass = "hardware_class"
+        case createdAt = "created_at"
+    }
+
+    /// Creates a record.
+    public init(
+        id: Int64, taskID: Int64, dataset: String, seed: Int64, configuration: String?, replica: Int, attempt: Int,
+        outcome: RunOutcome, accepted: Bool, workerID: UUID, exitCode: Int?, durationSeconds: Double,
+        metrics: [String: Double], error: String?, hardwareClass: String?, createdAt: Date
+    ) {
+        self.id = id
+        self.taskID = taskID
+        self.dataset = dataset
+        self.seed = seed
+        self.configuration = configuration
+        self.replica = replica
+        self.attempt = attempt
+        self.outcome = outcome
+        self.accepted = accepted
+        self.workerID = workerID
+        self.exitCode = exitCode
+        self.durationSeconds = durationSeconds
+        self.metrics = metrics
+        self.error = error
+        self.hardwareClass = hardwareClass
+        self.createdAt = createdAt
+    }
+}
+
+/// A page of runs.
+public struct RunList: Codable, Sendable {
+    public var runs: [RunRecord]
+
+    /// Creates a list.
+    public init(runs: [RunRecord]) { self.runs = runs }
+}
+
+/// Answer to `POST /v1/studies`.
+public struct StudyCreated: Codable, Sendable {
+    public var id: UUID
+    public var preprintID: String
+    public var taskCount: Int
+    public var specSHA256: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case preprintID = "preprint_id"
+        case taskCount = "task_count"
+        case specSHA256 = "spec_sha256"
+    }
+
+    /// Creates the answer.
+    public init(id: UUID, preprintID: String, taskCount: Int, specSHA256: String) {
+        self.id = id
+        self.preprintID = preprintID
+        self.taskCount = taskCount
+        self.specSHA256 = specSHA256
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import ReproCore
+
+/// Routes of researchers: submit, follow, cancel studies and read their runs.
+struct StudyController: Sendable {
+    let studies: StudyRepository
+    let limits: SpecLimits
+
+    func register(on routes: RouteGuard) {
+        routes.on(.post, "/v1/studies", roles: [.researcher, .admin], use: self.create)
+        routes.on(.get, "/v1/studies/{id}", roles: [.researcher, .moderator, .funder, .admin], use: self.get)
+        routes.on(.get, "/v1/studies/{id}/runs", roles: [.researcher, .moderator, .admin], use: self.runs)
+        routes.on(.post, "/v1/studies/{id}/cancel", roles: [.researcher, .admin], use: self.cancel)
+    }
+
+    @Sendable func create(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        let body = try await RequestBody.bytes(request, limit: limits.maxSpecBytes)
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        let format: SpecFormat?
+        if contentType.contains("json") {
+            format = .json
+        } else if contentType.contains("yaml") {
+            format = .yaml
+        } else if contentType.isEmpty || contentType.hasPrefix("text/plain") {
+            format = nil
+        } else {
+            throw Problem.unsupportedMediaType("Send the study spec as application/yaml or application/json.")
+        }
+        let spec: StudySpec
+        do {
+            spec = try StudySpec.parse(Data(body.readableBytesView), format: format, limits: limits, context: .server)
+        } catch {
+            throw Problem.invalid(
+                "The study spec is invalid: \(error.issues.count) problem(s).",
+                issues: error.issues.map { .init(path: $0.path, reason: $0.reason, line: $0.line) })
+        }
+        let created = try await studies.create(spec: spec, owner: identity.accountID)
+        return try .json(created, status: .created)
+    }
+
+    /// A study the caller may see: researchers see their own; the other admitted roles see all.
+    /// Someone else's study answers 404, not 403, so ids cannot be probed.
+    func visibleStudy(_ context: AppRequestContext, _ identity: Identity, owners: Bool = false) async throws -> UUID {
+        let id = try context.parameters.require("id", as: UUID.self)
+        guard let owner = try await studies.owner(of: id) else {
+            throw Problem.notFound("No study \(id).", field: "id")
+        }
+        let seesAll = identity.isAdmin || (!owners && !identity.roles.isDisjoint(with: [.moderator, .funder]))
+        guard seesAll || owner == identity.accountID else {
+            throw Problem.notFound("No study \(id).", field: "id")
+        }
+        return id
+    }
+
+    @Sendable func get(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        let id = try await visibleStudy(context, identity)
+        guard let status = try await studies.status(id) else { throw Problem.notFound("No study \(id).", field: "id") }
+        return try .json(status)
+    }
+
+    @Sendable func runs(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        let id = try await visibleStudy(context, identity)
+        return try .json(RunList(runs: try await studies.runs(id)))
+    }
+
+    @Sendable func cancel(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        let id = try await visibleStudy(context, identity, owners: true)
+        guard let cancelled = try await studies.cancel(id) else {
+            throw Problem.conflict("The study is not running (already completed or cancelled).", field: "id")
+        }
+        context.logger.info("study cancelled", metadata: ["repro.study.id": "\(id)", "repro.tasks": "\(cancelled)"])
+        guard let status = try await studies.status(id) else { throw Problem.notFound("No study \(id).", field: "id") }
+        return try .json(status)
+    }
+}

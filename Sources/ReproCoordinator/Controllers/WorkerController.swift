@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import ReproCore
+
+/// Routes of volunteer workers: registration, leases, heartbeats and results.
+struct WorkerController: Sendable {
+    let accounts: AccountRepository
+    let engine: LeaseEngine
+    let queue: TaskQueue
+    let policy: LeasePolicy
+
+    func register(on routes: RouteGuard) {
+        routes.on(.post, "/v1/workers", roles: [.volunteer, .admin], use: self.registerWorker)
+        routes.on(.post, "/v1/leases", roles: [.worker], use: self.lease)
+        routes.on(.post, "/v1/leases/heartbeat", roles: [.worker], use: self.heartbeat)
+        routes.on(.post, "/v1/results", roles: [.worker], use: self.results)
+        routes.on(.post, "/v1/tasks/{task_id}/result", roles: [.worker], use: self.singleResult)
+    }
+
+    @Sendable func registerWorker(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws
+        -> Response
+    {
+        let registration = try await RequestBody.json(WorkerRegistration.self, from: request)
+        if registration.name.trimmingCharacters(in: .whitespaces).isEmpty || registration.name.count > 100 {
+            throw Problem.badRequest("name must have 1 to 100 characters.", field: "name")
+        }
+        guard (1...256).contains(registration.slots) else {
+            throw Problem.badRequest("slots must be between 1 and 256.", field: "slots")
+        }
+        guard registration.cpus >= 0, registration.memoryBytes >= 0, registration.gpus >= 0 else {
+            throw Problem.badRequest("cpus, memory_bytes and gpus cannot be negative.", field: "cpus")
+        }
+        let registered = try await accounts.registerWorker(owner: identity.accountID, registration: registration)
+        context.logger.info(
+            "worker registered", metadata: ["repro.worker.id": "\(registered.workerID)", "repro.worker.name": "\(registration.name)"])
+        return try .json(registered, status: .created)
+    }
+
+    @Sendable func lease(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        let body = try await RequestBody.json(LeaseRequest.self, from: request)
+        guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers lease tasks.") }
+        guard (1...policy.maxBatch).contains(body.max) else {
+            throw Problem.badRequest("max must be between 1 and \(policy.maxBatch).", field: "max")
+        }
+        guard body.wait.isFinite, body.wait >= 0, body.wait <= policy.maxWaitSeconds else {
+            throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
+        }
+        let leases = try await engine.lease(
+            worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs, max: body.max,
+            wait: body.wait)
+        for lease in leases {
+            context.logger.info(
+                "task leased",
+                metadata: [
+                    "repro.task.id": "\(lease.taskID)", "repro.lease.id": "\(lease.leaseID)",
+                    "repro.study.id": "\(lease.studyID)", "repro.attempt": "\(lease.attempt)",
+                ])
+        }
+        return try .json(LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
+    }
+
+    @Sendable func heartbeat(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws
+        -> Response
+    {
+        let body = try await RequestBody.json(HeartbeatRequest.self, from: request)
+        guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers heartbeat.") }
+        guard body.leases.count <= 1000 else {
+            throw Problem.badRequest("At most 1000 leases per heartbeat.", field: "leases")
+        }
+        let verdicts = try await queue.heartbeat(worker: worker, beats: body.leases)
+        return try .json(HeartbeatResponse(leases: verdicts))
+    }
+
+    @Sendable func results(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws
+        -> Response
+    {
+        let body = try await RequestBody.json(ResultBatch.self, from: request, limit: 16 << 20)
+        guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers send results.") }
+        guard (1...200).contains(body.results.count) else {
+            throw Problem.badRequest("Send 1 to 200 results per request.", field: "results")
+        }
+        for (index, result) in body.results.enumerated() {
+            try Self.validate(result, path: "results[\(index)]")
+        }
+        let receipts = try await queue.record(results: body.results, worker: worker)
+        return try .json(ResultBatchReceipt(results: receipts))
+    }
+
+    /// One result: 200 with its receipt, or 409 when the lease was lost.
+    @Sendable func singleResult(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws
+        -> Response
+    {
+        let taskID = try context.parameters.require("task_id", as: Int64.self)
+        let result = try await RequestBody.json(TaskResult.self, from: request, limit: 1 << 20)
+        guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers send results.") }
+        guard result.taskID == taskID else {
+            throw Problem.badRequest("task_id in the body (\(result.taskID)) differs from the path (\(taskID)).", field: "task_id")
+        }
+        try Self.validate(result, path: "")
+        let receipt = try await queue.record(results: [result], worker: worker)[0]
+        if receipt.status == .rejected {
+            throw Problem.conflict(receipt.detail ?? "the lease is not held by this worker", field: "lease_id")
+        }
+        return try .json(receipt)
+    }
+
+    /// Refuses results that cannot be stored honestly: a success without metrics, non-finite numbers,
+    /// odd metric names.
+    static func validate(_ result: TaskResult, path: String) throws {
+        let prefix = path.isEmpty ? "" : path + "."
+        guard result.durationSeconds.isFinite, result.durationSeconds >= 0 else {
+            throw Problem.badRequest("duration_seconds must be a finite number ≥ 0.", field: prefix + "duration_seconds")
+        }
+        if result.outcome == .succeeded && result.metrics.isEmpty {
+            throw Problem.badRequest("A succeeded run must report at least one metric.", field: prefix + "metrics")
+        }
+        guard result.metrics.count <= 100 else {
+            throw Problem.badRequest("At most 100 metrics per run.", field: prefix + "metrics")
+        }
+        for (name, value) in result.metrics {
+            guard name.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_.\-]{0,63}/) != nil else {
+                throw Problem.badRequest("metric name \"\(name)\" is not valid.", field: prefix + "metrics.\(name)")
+            }
+            guard value.isFinite else {
+                throw Problem.badRequest("metric \(name) is not a finite number.", field: prefix + "metrics.\(name)")
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import ReproCore
+
+/// Everything `repro-coordinator serve` can be told.
+public struct CoordinatorConfiguration: Sendable {
+    /// Where the database is.
+    public enum Database: Sendable {
+        /// A server named by a `postgres://` URL (`DATABASE_URL`).
+        case url(String)
+        /// The coordinator's own cluster in a data directory (nil: the default directory).
+        case embedded(dataDirectory: String?)
+    }
+
+    public var host: String
+    public var port: Int
+    public var database: Database
+    /// Folder of `NNNN_name.sql` files; nil searches the usual places (see ``MigrationsLocator``).
+    public var migrationsDirectory: String?
+    public var policy: LeasePolicy
+    /// Key of the first admin account, when none exists yet; nil generates one and prints it once.
+    public var adminKey: String?
+    public var specLimits: SpecLimits
+    /// How long a key lookup is cached (revocation delay).
+    public var authCacheTTL: Duration
+    /// Size of the PostgreSQL connection pool.
+    public var maxConnections: Int
+
+    /// Creates a configuration with the defaults of `repro-coordinator serve`.
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
+        migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
+        specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.migrationsDirectory = migrationsDirectory
+        self.policy = policy
+        self.adminKey = adminKey
+        self.specLimits = specLimits
+        self.authCacheTTL = authCacheTTL
+        self.maxConnections = maxConnections
+    }
+}
+
+/// Finds the `migrations` folder: an explicit path, `$REPRO_MIGRATIONS_DIR`, `./migrations`, next to
+/// the executable's package checkout (`.build/<config>/` → `../../migrations`), or the installed copy.
+public enum MigrationsLocator {
+    /// The folder to apply migrations from.
+    public static func locate(_ explicit: String?) throws -> URL {
+        var candidates: [String] = []
+        if let explicit { candidates.append(explicit) }
+        if let env = ProcessInfo.processInfo.environment["REPRO_MIGRATIONS_DIR"] { candidates.append(env) }
+        candidates.append(FileManager.default.currentDirectoryPath + "/migrations")
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        for _ in 0..<5 {
+            candidates.append(folder.appendingPathComponent("migrations").path)
+            folder = folder.deletingLastPathComponent()
+        }
+        candidates.append("/usr/share/reprogrid/migrations")
+        for path in candidates {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                if explicit == nil || path == explicit {
+                    return URL(fileURLWithPath: path)
+                }
+            } else if path == explicit {
+                throw CoordinatorStartupError("migrations folder \(path) does not exist; pass --migrations-dir with the folder holding 0001_init.sql")
+            }
+        }
+        throw CoordinatorStartupError(
+            "no migrations folder found (looked in \(candidates.joined(separator: ", "))); pass --migrations-dir or set REPRO_MIGRATIONS_DIR")
+    }
+}
+
+/// A start-up failure with a message that says what to do.
+public struct CoordinatorStartupError: Error, CustomStringConvertible {
+    public var description: String
+
+    /// Creates the error.
+    public init(_ description: String) { self.description = description }
+}

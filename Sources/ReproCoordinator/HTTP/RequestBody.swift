@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import ReproCore
+
+/// Reads request bodies with a per-route size limit and turns decoding failures into problems that
+/// name the field at fault.
+public enum RequestBody {
+    /// Largest JSON body of an ordinary route.
+    public static let maxJSONBytes = 1 << 20
+    /// Largest code bundle.
+    public static let maxBundleBytes = 50 << 20
+
+    /// Collects the body, refusing more than `limit` bytes with 413.
+    public static func bytes(_ request: Request, limit: Int) async throws -> ByteBuffer {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+            throw Problem.tooLarge("The body is \(length) bytes; this route accepts at most \(limit).")
+        }
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch {
+            throw Problem.tooLarge("The body is larger than this route accepts (\(limit) bytes).")
+        }
+    }
+
+    /// Decodes a JSON body of type `T`.
+    public static func json<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = maxJSONBytes)
+        async throws -> T
+    {
+        let buffer = try await bytes(request, limit: limit)
+        if buffer.readableBytes == 0 {
+            throw Problem.badRequest("The request needs a JSON body.")
+        }
+        do {
+            return try WireCoding.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw problem(for: error)
+        }
+    }
+
+    /// A 400 problem naming the JSON path at fault.
+    public static func problem(for error: DecodingError) -> Problem {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            var text = ""
+            for key in codingPath {
+                if let index = key.intValue {
+                    text += "[\(index)]"
+                } else {
+                    text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+                }
+            }
+            return text.isEmpty ? "(body)" : text
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            let field = path(context.codingPath)
+            return Problem.badRequest("\(field): expected \(describe(type)).", field: field)
+        case .valueNotFound(let type, let context):
+            let field = path(context.codingPath)
+            return Problem.badRequest("\(field): expected \(describe(type)), found null.", field: field)
+        case .keyNotFound(let key, let context):
+            let field = path(context.codingPath + [key])
+            return Problem.badRequest("\(field) is required.", field: field)
+        case .dataCorrupted(let context):
+            let field = path(context.codingPath)
+            if context.codingPath.isEmpty {
+                return Problem.badRequest("The body is not valid JSON.", field: field)
+            }
+            return Problem.badRequest("\(field): \(context.debugDescription)", field: field)
+        @unknown default:
+            return Problem.badRequest("The body could not be decoded.")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type: return "an integer"
+        case is Double.Type: return "a number"
+        case is Bool.Type: return "true or false"
+        case is UUID.Type: return "a UUID"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return "a value of type \(name)"
+        }
+    }
+}
+
+extension Response {
+    /// A JSON response encoded with the wire coders.
+    public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try WireCoding.encoder().encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,36 @@
+/// Timing rules of the lease lifecycle. Defaults suit volunteers on real networks; tests shorten them.
+public struct LeasePolicy: Sendable {
+    /// How long a lease lasts without a heartbeat.
+    public var ttlSeconds: Double
+    /// How often workers are told to heartbeat (a third of the TTL leaves room for two lost beats).
+    public var heartbeatIntervalSeconds: Double { ttlSeconds / 3 }
+    /// Backoff before the second attempt; doubles per attempt.
+    public var backoffBaseSeconds: Double
+    /// Longest backoff.
+    public var backoffCapSeconds: Double
+    /// How often the reaper looks for expired leases.
+    public var reaperIntervalSeconds: Double
+    /// Longest long-poll a lease request may ask for.
+    public var maxWaitSeconds: Double = 30
+    /// Most tasks one lease request may take.
+    public var maxBatch: Int = 50
+
+    /// Creates a policy.
+    public init(
+        ttlSeconds: Double = 60, backoffBaseSeconds: Double = 5, backoffCapSeconds: Double = 300,
+        reaperIntervalSeconds: Double = 5
+    ) {
+        self.ttlSeconds = ttlSeconds
+        self.backoffBaseSeconds = backoffBaseSeconds
+        self.backoffCapSeconds = backoffCapSeconds
+        self.reaperIntervalSeconds = reaperIntervalSeconds
+    }
+
+    /// Delay before the next attempt after `attempts` failed ones: exponential with ±25 % jitter, so
+    /// tasks that failed together (a bad worker) do not all come back at the same instant.
+    public func backoff(afterAttempts attempts: Int) -> Double {
+        let exponent = Double(max(0, min(attempts - 1, 20)))
+        let base = min(backoffCapSeconds, backoffBaseSeconds * Double(1 << Int(exponent)))
+        return base * Double.random(in: 0.75...1.25)
+    }
+}

@@ -1,0 +1,44 @@
+import Foundation
+import Synchronization
+
+/// Opens once the database schema is up to date. Background services (reaper, LISTEN connection) wait
+/// on it, so they never query tables that the migrations have not created yet. Waiting ends early on
+/// cancellation, so a start-up that fails still shuts down.
+public final class StartupGate: Sendable {
+    private struct State {
+        var open = false
+        var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates a closed gate.
+    public init() {}
+
+    /// Opens the gate and releases every waiter.
+    public func open() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.open = true
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        waiters.forEach { $0.resume() }
+    }
+
+    /// Returns once the gate is open or the task is cancelled.
+    public func wait() async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.open || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Synchronization
+
+/// The in-memory signal long-polling lease requests wait on. It is fed by one `LISTEN` connection per
+/// coordinator (``NotificationListener``), so a waiting request never polls the database: it sleeps
+/// until a `NOTIFY` says tasks were inserted or requeued, or until its wait runs out.
+public final class TaskWakeup: Sendable {
+    /// The PostgreSQL channel that study submission, requeues and the reaper notify.
+    public static let channel = "repro_tasks"
+
+    private struct State {
+        var generation: UInt64 = 0
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter: UInt64 = 0
+        var signals: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates a signal.
+    public init() {}
+
+    /// Changes on every signal; read it before looking for work, then wait for it to change.
+    public var generation: UInt64 { state.withLock { $0.generation } }
+
+    /// Number of signals received so far (tests use it to show the notification path woke a request).
+    public var signalCount: UInt64 { state.withLock { $0.signals } }
+
+    /// Wakes every waiting request.
+    public func signal() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.generation &+= 1
+            state.signals &+= 1
+            let waiters = Array(state.waiters.values)
+            state.waiters.removeAll()
+            return waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Returns when the generation differs from `generation`, after `timeout`, or on cancellation,
+    /// whichever comes first. Returns true when woken by a signal.
+    @discardableResult
+    public func wait(after generation: UInt64, timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.waitForSignal(after: generation) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func waitForSignal(after generation: UInt64) async -> Bool {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter &+= 1
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    if state.generation != generation || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume()
+        }
+        return state.withLock { $0.generation != generation }
+    }
+}

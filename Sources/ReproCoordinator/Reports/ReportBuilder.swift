@@ -1,0 +1,191 @@
+import Foundation
+import ReproCore
+import ReproStats
+
+/// One accepted run's value of one metric: the rows a report is computed from.
+public struct RunValue: Sendable {
+    public var runID: Int64
+    public var workerID: UUID
+    public var dataset: String
+    public var configuration: String?
+    public var seed: Int64
+    public var replica: Int
+    public var hardwareClass: String?
+    public var metric: String
+    public var value: Double
+
+    /// Creates a row.
+    public init(
+        runID: Int64, workerID: UUID, dataset: String, configuration: String?, seed: Int64, replica: Int,
+        hardwareClass: String?, metric: String, value: Double
+    ) {
+        self.runID = runID
+        self.workerID = workerID
+        self.dataset = dataset
+        self.configuration = configuration
+        self.seed = seed
+        self.replica = replica
+        self.hardwareClass = hardwareClass
+        self.metric = metric
+        self.value = value
+    }
+}
+
+/// Computes a study's report from its accepted runs: pure, no I/O, so it can be tested and timed alone.
+public enum ReportBuilder {
+    struct CellKey: Hashable, Comparable {
+        var dataset: String
+        var configuration: String
+        var metric: String
+
+        static func < (a: CellKey, b: CellKey) -> Bool {
+            (a.dataset, a.configuration, a.metric) < (b.dataset, b.configuration, b.metric)
+        }
+    }
+
+    /// The claims of a spec as ReproStats claims.
+    public static func claims(of spec: StudySpec) -> [(configuration: String?, claim: Claim)] {
+        spec.claims.map { claim in
+            let direction: Claim.Direction
+            switch claim.direction {
+            case .higher: direction = .higher
+            case .lower: direction = .lower
+            case .equal: direction = .equal
+            }
+            return (
+                claim.configuration,
+                Claim(
+                    metric: claim.metric, dataset: claim.dataset, value: claim.value, direction: direction,
+                    tolerance: claim.tolerance)
+            )
+        }
+    }
+
+    /// Builds the report.
+    public static func build(
+        studyID: UUID, preprintID: String, title: String, state: StudyState, tasks: TaskCounts, spec: StudySpec,
+        values: [RunValue], bootstrap: BootstrapOptions? = .standard, now: Date = Date()
+    ) -> StudyReport {
+        var cells: [CellKey: [RunValue]] = [:]
+        var runIDs = Set<Int64>()
+        for row in values {
+            cells[CellKey(dataset: row.dataset, configuration: row.configuration ?? "", metric: row.metric), default: []]
+                .append(row)
+            runIDs.insert(row.runID)
+        }
+        for key in cells.keys {
+            cells[key]!.sort { ($0.seed, $0.replica, $0.runID) < ($1.seed, $1.replica, $1.runID) }
+        }
+
+        var summaries: [MetricSummary] = []
+        var variance: [VarianceReport] = []
+        for key in cells.keys.sorted() {
+            let rows = cells[key]!
+            let numbers = rows.map(\.value)
+            let summary = Summary(values: numbers, bootstrap: bootstrap)
+            let outliers = summary.outliers.map { index in
+                RunReference(
+                    runID: rows[index].runID, workerID: rows[index].workerID, seed: rows[index].seed,
+                    replica: rows[index].replica, value: rows[index].value)
+            }
+            let configuration = key.configuration.isEmpty ? nil : key.configuration
+            summaries.append(
+                MetricSummary(
+                    dataset: key.dataset, configuration: configuration, metric: key.metric, summary: summary,
+                    outlierRuns: outliers, values: numbers))
+            // Seed vs repeat needs replicas: seed groups with two or more runs.
+            var groups: [Int64: [Double]] = [:]
+            for row in rows { groups[row.seed, default: []].append(row.value) }
+            if groups.values.contains(where: { $0.count >= 2 }) {
+                let ordered = groups.keys.sorted().map { groups[$0]! }
+                variance.append(
+                    VarianceReport(
+                        dataset: key.dataset, configuration: configuration, metric: key.metric,
+                        seed: VarianceDecomposition.oneWay(groups: ordered),
+                        hardwareClasses: Set(rows.map { $0.hardwareClass ?? "unknown" }).count))
+            }
+        }
+
+        var across: [AcrossDatasets] = []
+        let byMetric = Dictionary(grouping: cells.keys) { CellKey(dataset: "", configuration: $0.configuration, metric: $0.metric) }
+        for metricKey in byMetric.keys.sorted() {
+            let datasetKeys = byMetric[metricKey]!.sorted()
+            guard datasetKeys.count >= 2 else { continue }
+            let groups = datasetKeys.map { cells[$0]!.map(\.value) }
+            across.append(
+                AcrossDatasets(
+                    configuration: metricKey.configuration.isEmpty ? nil : metricKey.configuration,
+                    metric: metricKey.metric, anova: OneWayANOVA(groups: groups),
+                    hardware: hardwareSplit(datasetKeys.map { cells[$0]! })))
+        }
+
+        var claimReports: [ClaimReport] = []
+        for (configuration, claim) in claims(of: spec) {
+            let key = CellKey(dataset: claim.dataset, configuration: configuration ?? "", metric: claim.metric)
+            let numbers = cells[key]?.map(\.value) ?? []
+            let check = ClaimCheck.evaluate(values: numbers, claim: claim)
+            claimReports.append(
+                ClaimReport(configuration: configuration, check: check, explanation: explain(check, configuration: configuration)))
+        }
+        let score = ReproducibilityScore(verdicts: claimReports.map(\.check.verdict), runs: runIDs.count)
+        return StudyReport(
+            studyID: studyID, preprintID: preprintID, title: title, state: state, generatedAt: now, tasks: tasks,
+            acceptedRuns: runIDs.count, summaries: summaries, claims: claimReports, variance: variance,
+            acrossDatasets: across, score: score,
+            highlights: highlights(claimReports, score: score, tasks: tasks))
+    }
+
+    /// Dataset × hardware × seed, when every dataset ran on the same two or more hardware classes; cells
+    /// are trimmed to the smallest cell size so the design is balanced (the method of moments needs it).
+    static func hardwareSplit(_ datasets: [[RunValue]]) -> HardwareVariance? {
+        let classSets = datasets.map { Set($0.compactMap(\.hardwareClass)) }
+        guard let first = classSets.first, first.count >= 2, classSets.allSatisfy({ $0 == first }) else { return nil }
+        let classes = first.sorted()
+        var cube: [[[Double]]] = datasets.map { rows in
+            classes.map { hardware in rows.filter { $0.hardwareClass == hardware }.map(\.value) }
+        }
+        let smallest = cube.flatMap { $0 }.map(\.count).min() ?? 0
+        guard smallest >= 2 else { return nil }
+        cube = cube.map { $0.map { Array($0.prefix(smallest)) } }
+        return HardwareVariance(values: cube)
+    }
+
+    /// "accuracy on wine: mean 0.962 vs claimed 0.980 (higher, ±0.010): not reproduced".
+    static func explain(_ check: ClaimCheck, configuration: String?) -> String {
+        let claim = check.claim
+        let place = configuration.map { "\(claim.dataset)/\($0)" } ?? claim.dataset
+        let tolerance = String(format: "%.4g", check.tolerance) + (check.toleranceIsDefault ? " (default 2 %)" : "")
+        guard let mean = check.mean else {
+            return "\(claim.metric) on \(place): no run reported this metric; claimed \(format(claim.value))."
+        }
+        let gap = mean - claim.value
+        let points = abs(gap) < 1 ? String(format: "%.1f points", abs(gap) * 100) : format(abs(gap))
+        let side = gap < 0 ? "below" : "above"
+        var text = "\(claim.metric) on \(place): mean \(format(mean)) over \(check.n) runs vs claimed \(format(claim.value)) (\(claim.direction.rawValue), tolerance ±\(tolerance)); \(points) \(side) the claim"
+        switch check.verdict {
+        case .reproduced: text += " — reproduced."
+        case .notReproduced: text += ", outside the tolerance — not reproduced."
+        case .inconclusive:
+            text += " — inconclusive" + (check.runsNeeded.map { "; about \($0) runs would decide it." } ?? ".")
+        case .insufficientRuns: text += " — too few runs (need \(check.nMin))."
+        }
+        if check.possibleSeedSelection { text += " The claim is at or above the expected best of 5 seeds (possible seed selection)." }
+        return text
+    }
+
+    static func highlights(_ claims: [ClaimReport], score: ReproducibilityScore, tasks: TaskCounts) -> [String] {
+        var lines: [String] = []
+        let decided = claims.filter { $0.check.verdict.isDecided }.count
+        let reproduced = claims.filter { $0.check.verdict == .reproduced }.count
+        if claims.isEmpty {
+            lines.append("The study states no claims; the report gives the measured numbers only.")
+        } else {
+            lines.append("\(reproduced) of \(claims.count) claims reproduced (\(decided) decided).")
+        }
+        for claim in claims where claim.check.verdict != .reproduced { lines.append(claim.explanation) }
+        if tasks.failed > 0 { lines.append("\(tasks.failed) task(s) failed for good and are not in the statistics.") }
+        return lines
+    }
+
+    static func format(_ value: Double) -> String { String(format: "%.4g", value) }
+}

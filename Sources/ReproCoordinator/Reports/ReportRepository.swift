@@ -1,0 +1,86 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ReproCore
+import ReproStats
+
+/// Reads what reports and scores are computed from.
+public struct ReportRepository: Sendable {
+    let client: PostgresClient
+    let studies: StudyRepository
+    let logger: Logger
+
+    /// Creates the repository.
+    public init(client: PostgresClient, studies: StudyRepository, logger: Logger) {
+        self.client = client
+        self.studies = studies
+        self.logger = logger
+    }
+
+    /// Every metric value of the study's accepted runs.
+    public func values(study: UUID) async throws -> [RunValue] {
+        let rows = try await client.query(
+            """
+            SELECT r.id, r.worker_id, t.dataset, t.configuration, t.seed, t.replica, r.hardware_class, m.name, m.value
+            FROM runs r
+            JOIN tasks t ON t.id = r.task_id
+            JOIN run_metrics m ON m.run_id = r.id
+            WHERE r.study_id = \(study) AND r.accepted
+            """, logger: logger)
+        var values: [RunValue] = []
+        for try await row in rows.decode((Int64, UUID, String, String?, Int64, Int, String?, String, Double).self) {
+            values.append(
+                RunValue(
+                    runID: row.0, workerID: row.1, dataset: row.2, configuration: row.3, seed: row.4, replica: row.5,
+                    hardwareClass: row.6, metric: row.7, value: row.8))
+        }
+        return values
+    }
+
+    /// The report of one study.
+    public func report(study: UUID) async throws -> StudyReport? {
+        guard let status = try await studies.status(study), let spec = try await studies.spec(study) else { return nil }
+        let values = try await values(study: study)
+        return ReportBuilder.build(
+            studyID: study, preprintID: status.preprintID, title: status.title, state: status.state, tasks: status.tasks,
+            spec: spec, values: values)
+    }
+
+    /// The score of a preprint over all its studies' claims; nil when the preprint is unknown.
+    public func score(preprint rawID: String) async throws -> PreprintScore? {
+        guard let preprintID = PreprintID.normalize(rawID) else {
+            throw Problem.badRequest("\(rawID) is not an arXiv identifier or a DOI.", field: "id")
+        }
+        let rows = try await client.query(
+            "SELECT p.title, s.id FROM preprints p LEFT JOIN studies s ON s.preprint_id = p.id WHERE p.id = \(preprintID)",
+            logger: logger)
+        var title: String?
+        var studyIDs: [UUID] = []
+        for try await (name, study) in rows.decode((String, UUID?).self) {
+            title = name
+            if let study { studyIDs.append(study) }
+        }
+        guard let title else { return nil }
+        var claims: [ScoredClaim] = []
+        var runs = 0
+        for study in studyIDs {
+            guard let spec = try await studies.spec(study) else { continue }
+            let values = try await values(study: study)
+            runs += Set(values.map(\.runID)).count
+            for (configuration, claim) in ReportBuilder.claims(of: spec) {
+                let numbers = values.filter {
+                    $0.dataset == claim.dataset && $0.metric == claim.metric && $0.configuration == configuration
+                }.map(\.value)
+                // Only the verdict is needed here; the bootstrap is not.
+                let check = ClaimCheck.evaluate(values: numbers, claim: claim)
+                claims.append(
+                    ScoredClaim(
+                        studyID: study, metric: claim.metric, dataset: claim.dataset, configuration: configuration,
+                        claimed: claim.value, mean: check.mean, n: check.n, verdict: check.verdict))
+            }
+        }
+        return PreprintScore(
+            preprintID: preprintID, title: title, studies: studyIDs.count,
+            score: ReproducibilityScore(verdicts: claims.map(\.verdict), runs: runs), claims: claims, computedAt: Date())
+    }
+}

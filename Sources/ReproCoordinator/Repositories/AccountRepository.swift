@@ -1,0 +1,117 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ReproCore
+
+/// Accounts, API keys and worker registrations.
+///
+/// Repositories are concrete types over `PostgresClient` rather than protocols: the project tests
+/// against a real PostgreSQL only, so a second implementation would never exist.
+public struct AccountRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Creates the repository.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// The identity owning an unrevoked key with this hash, or nil.
+    public func identity(forKeyHash hash: Data) async throws -> Identity? {
+        let rows = try await client.query(
+            """
+            SELECT a.id, a.roles, w.id, w.memory_bytes, w.gpus
+            FROM api_keys k
+            JOIN accounts a ON a.id = k.account_id
+            LEFT JOIN workers w ON w.account_id = a.id
+            WHERE k.key_hash = \(hash) AND k.revoked_at IS NULL
+            """, logger: logger)
+        for try await (id, roles, workerID, memory, gpus) in rows.decode((UUID, [String], UUID?, Int64?, Int?).self) {
+            return Identity(
+                accountID: id, roles: Set(roles.compactMap(Role.init(rawValue:))), workerID: workerID,
+                workerMemoryBytes: memory ?? 0, workerGPUs: gpus ?? 0)
+        }
+        return nil
+    }
+
+    /// Creates an account with its first key, in one transaction.
+    public func createAccount(name: String, roles: [Role], key: String = APIKey.generate()) async throws
+        -> AccountCreated
+    {
+        let roleNames = roles.map(\.rawValue)
+        let hash = APIKey.hash(key)
+        let prefix = APIKey.prefix(key)
+        let id = try await client.withTransaction(logger: logger) { connection -> UUID in
+            let rows = try await connection.query(
+                "INSERT INTO accounts (name, roles) VALUES (\(name), \(roleNames)) RETURNING id", logger: logger)
+            var accountID: UUID?
+            for try await id in rows.decode(UUID.self) { accountID = id }
+            guard let accountID else { throw Problem.badRequest("account was not created") }
+            try await connection.query(
+                "INSERT INTO api_keys (account_id, key_hash, prefix) VALUES (\(accountID), \(hash), \(prefix))",
+                logger: logger)
+            return accountID
+        }
+        return AccountCreated(accountID: id, key: key, roles: roles)
+    }
+
+    /// Creates the first admin account when none exists, under an advisory lock so that replicas
+    /// starting together create one. Returns the new key (to print once), or nil when an admin existed.
+    public func bootstrapAdmin(key: String?) async throws -> String? {
+        let key = key ?? APIKey.generate()
+        let hash = APIKey.hash(key)
+        let prefix = APIKey.prefix(key)
+        return try await client.withTransaction(logger: logger) { connection -> String? in
+            try await connection.query("SELECT pg_advisory_xact_lock(4242001)", logger: logger)
+            let rows = try await connection.query(
+                "SELECT count(*) FROM accounts WHERE 'admin' = ANY(roles)", logger: logger)
+            var count: Int64 = 0
+            for try await value in rows.decode(Int64.self) { count = value }
+            guard count == 0 else { return nil }
+            let roles = [Role.admin.rawValue]
+            let created = try await connection.query(
+                "INSERT INTO accounts (name, roles) VALUES ('admin', \(roles)) RETURNING id", logger: logger)
+            var accountID: UUID?
+            for try await id in created.decode(UUID.self) { accountID = id }
+            try await connection.query(
+                "INSERT INTO api_keys (account_id, key_hash, prefix) VALUES (\(accountID!), \(hash), \(prefix))",
+                logger: logger)
+            return key
+        }
+    }
+
+    /// Registers a worker process for a volunteer: a new account with the `worker` role, its token
+    /// and the worker row, in one transaction.
+    public func registerWorker(owner: UUID, registration: WorkerRegistration) async throws -> WorkerRegistered {
+        let token = APIKey.generate()
+        let hash = APIKey.hash(token)
+        let prefix = APIKey.prefix(token)
+        let roles = [Role.worker.rawValue]
+        let name = registration.name
+        let slots = registration.slots
+        let cpus = registration.cpus
+        let memory = registration.memoryBytes
+        let gpus = registration.gpus
+        let hardware = registration.hardwareClass
+        let workerID = try await client.withTransaction(logger: logger) { connection -> UUID in
+            let rows = try await connection.query(
+                "INSERT INTO accounts (name, roles) VALUES (\(name), \(roles)) RETURNING id", logger: logger)
+            var accountID: UUID?
+            for try await id in rows.decode(UUID.self) { accountID = id }
+            try await connection.query(
+                "INSERT INTO api_keys (account_id, key_hash, prefix) VALUES (\(accountID!), \(hash), \(prefix))",
+                logger: logger)
+            let workers = try await connection.query(
+                """
+                INSERT INTO workers (account_id, owner_account_id, name, slots, cpus, memory_bytes, gpus, hardware_class)
+                VALUES (\(accountID!), \(owner), \(name), \(slots), \(cpus), \(memory), \(gpus), \(hardware))
+                RETURNING id
+                """, logger: logger)
+            var workerID: UUID?
+            for try await id in workers.decode(UUID.self) { workerID = id }
+            return workerID!
+        }
+        return WorkerRegistered(workerID: workerID, token: token)
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ReproCore
+
+/// Studies: submission with expansion into tasks, status, cancellation, runs.
+public struct StudyRepository: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    /// Creates the repository.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Stores the study, upserts its preprint and inserts all its tasks, in one transaction with one
+    /// multi-row `INSERT … SELECT FROM unnest(…)`; wakes waiting workers when it commits.
+    public func create(spec: StudySpec, owner: UUID) async throws -> StudyCreated {
+        guard let preprintID = PreprintID.normalize(spec.preprint.id) else {
+            throw Problem.invalid(
+                "The study spec is invalid.",
+                issues: [.init(path: "preprint.id", reason: "not an arXiv identifier or a DOI")])
+        }
+        let tasks = spec.expand()
+        let specJSON = String(decoding: spec.canonicalJSON(), as: UTF8.self)
+        let specSHA = spec.sha256Hex
+        let job = JobSpec(spec: spec)
+        let jobJSON = String(decoding: try WireCoding.encoder().encode(job), as: UTF8.self)
+        let funding = String(
+            decoding: try WireCoding.encoder().encode(spec.preprint.funding.map { ["funder": $0.funder, "grant": $0.grant] }),
+            as: UTF8.self)
+
+        let seedGroups = tasks.map { Int32($0.seedGroup) }
+        let datasets = tasks.map(\.dataset)
+        let seeds = tasks.map(\.seed)
+        let configurations = tasks.map { $0.configuration ?? "" }
+        let replicas = tasks.map { Int32($0.replica) }
+        let arguments = try tasks.map { String(decoding: try JSONEncoder().encode($0.arguments), as: UTF8.self) }
+        let maxAttempts = spec.run.maxAttempts
+        let gpus = spec.run.resources.gpus
+        let memory = spec.run.resources.memoryBytes
+        let count = tasks.count
+        let preprint = spec.preprint
+
+        let studyID = try await client.withTransaction(logger: logger) { connection -> UUID in
+            if let bundle = job.code.bundleSHA256 {
+                let rows = try await connection.query("SELECT 1 FROM bundles WHERE sha256 = \(bundle)", logger: logger)
+                var found = false
+                for try await _ in rows { found = true }
+                guard found else {
+                    throw Problem.invalid(
+                        "The study spec is invalid.",
+                        issues: [.init(path: "code.bundle", reason: "no bundle with sha256 \(bundle) was uploaded; `repro submit` uploads it for you")])
+                }
+            }
+            try await connection.query(
+                """
+                INSERT INTO preprints (id, title, authors, institutions, field, funding)
+                VALUES (\(preprintID), \(preprint.title), \(preprint.authors), \(preprint.institutions),
+                        \(preprint.field), \(funding)::jsonb)
+                ON CONFLICT (id) DO UPDATE SET
+                    title = EXCLUDED.title, authors = EXCLUDED.authors, institutions = EXCLUDED.institutions,
+                    field = coalesce(EXCLUDED.field, preprints.field), funding = EXCLUDED.funding, updated_at = now()
+                """, logger: logger)
+            let rows = try await connection.query(
+                """
+                INSERT INTO studies (preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks)
+                VALUES (\(preprintID), \(owner), \(specJSON)::jsonb, \(specSHA), \(jobJSON)::jsonb, \(count), \(count))
+                RETURNING id
+                """, logger: logger)
+            var studyID: UUID?
+            for try await id in rows.decode(UUID.self) { studyID = id }
+            guard let studyID else { throw Problem.badRequest("The study was not stored.") }
+            try await connection.query(
+                """
+                INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
+                                   max_attempts, gpus, memory_bytes)
+                SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory)
+                FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
+                            \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
+                """, logger: logger)
+            // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
+            try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'study')", logger: logger)
+            return studyID
+        }
+        logger.info(
+            "study submitted",
+            metadata: ["repro.study.id": "\(studyID)", "repro.preprint.id": "\(preprintID)", "repro.tasks": "\(count)"])
+        return StudyCreated(id: studyID, preprintID: preprintID, taskCount: count, specSHA256: specSHA)
+    }
+
+    /// Owner of a study, or nil when there is no such study.
+    public func owner(of studyID: UUID) async throws -> UUID? {
+        let rows = try await client.query("SELECT owner_account_id FROM studies WHERE id = \(studyID)", logger: logger)
+        for try await owner in rows.decode(UUID.self) { return owner }
+        return nil
+    }
+
+    /// A study's state and task counts.
+    public func status(_ studyID: UUID) async throws -> StudyStatus? {
+        let rows = try await client.query(
+            """
+            SELECT s.id, s.preprint_id, p.title, s.state, s.spec_sha256, s.created_at, s.completed_at, s.task_count
+            FROM studies s JOIN preprints p ON p.id = s.preprint_id
+            WHERE s.id = \(studyID)
+            """, logger: logger)
+        var status: StudyStatus?
+        for try await (id, preprint, title, state, sha, created, completed, count)
+            in rows.decode((UUID, String, String, String, String, Date, Date?, Int).self)
+        {
+            status = StudyStatus(
+                id: id, preprintID: preprint, title: title, state: StudyState(rawValue: state) ?? .running,
+                specSHA256: sha, createdAt: created, completedAt: completed, taskCount: count, tasks: TaskCounts())
+        }
+        guard var status else { return nil }
+        let counts = try await client.query(
+            "SELECT state, count(*) FROM tasks WHERE study_id = \(studyID) GROUP BY state", logger: logger)
+        for try await (state, count) in counts.decode((String, Int64).self) {
+            if let state = TaskState(rawValue: state) { status.tasks.add(state, Int(count)) }
+        }
+        return status
+    }
+
+    /// The stored spec of a study.
+    public func spec(_ studyID: UUID) async throws -> StudySpec? {
+        let rows = try await client.query("SELECT spec::text FROM studies WHERE id = \(studyID)", logger: logger)
+        for try await text in rows.decode(String.self) {
+            return try? StudySpec.parse(Data(text.utf8), format: .json)
+        }
+        return nil
+    }
+
+    /// Cancels a running study: queued and leased tasks become `cancelled` at once (running jobs learn
+    /// it from their next heartbeat). Returns the number of tasks cancelled; nil when not running.
+    public func cancel(_ studyID: UUID) async throws -> Int? {
+        try await client.withTransaction(logger: logger) { connection -> Int? in
+            let rows = try await connection.query(
+                "SELECT state FROM studies WHERE id = \(studyID) FOR UPDATE", logger: logger)
+            var state: String?
+            for try await value in rows.decode(String.self) { state = value }
+            guard state == StudyState.running.rawValue else { return nil }
+            let cancelled = try await connection.query(
+                """
+                UPDATE tasks SET state = 'cancelled', updated_at = now(), last_error = 'study cancelled'
+                WHERE study_id = \(studyID) AND state IN ('queued', 'leased')
+                RETURNING id
+                """, logger: logger)
+            var count = 0
+            for try await _ in cancelled { count += 1 }
+            try await connection.query(
+                """
+                UPDATE studies SET state = 'cancelled', cancelled_at = now(), open_tasks = 0 WHERE id = \(studyID)
+                """, logger: logger)
+            return count
+        }
+    }
+
+    /// Every run of a study, with its metrics.
+    public func runs(_ studyID: UUID) async throws -> [RunRecord] {
+        let rows = try await client.query(
+            """
+            SELECT r.id, r.task_id, t.dataset, t.seed, t.configuration, t.replica, r.attempt, r.outcome, r.accepted,
+                   r.worker_id, r.exit_code, r.duration_seconds, r.error, r.hardware_class, r.created_at,
+                   coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}')
+            FROM runs r JOIN tasks t ON t.id = r.task_id
+            WHERE r.study_id = \(studyID)
+            ORDER BY r.id
+            """, logger: logger)
+        var runs: [RunRecord] = []
+        let decoder = JSONDecoder()
+        for try await row in rows.decode(
+            (Int64, Int64, String, Int64, String?, Int, Int, String, Bool, UUID, Int?, Double, String?, String?, Date, String)
+                .self)
+        {
+            let metrics = (try? decoder.decode([String: Double].self, from: Data(row.15.utf8))) ?? [:]
+            runs.append(
+                RunRecord(
+                    id: row.0, taskID: row.1, dataset: row.2, seed: row.3, configuration: row.4, replica: row.5,
+                    attempt: row.6, outcome: RunOutcome(rawValue: row.7) ?? .failed, accepted: row.8,
+                    workerID: row.9, exitCode: row.10, durationSeconds: row.11, metrics: metrics, error: row.12,
+                    hardwareClass: row.13, createdAt: row.14))
+        }
+        return runs
+    }
+}
+
+extension JobSpec {
+    /// The per-study part of every task's lease, taken from the spec.
+    public init(spec: StudySpec) {
+        var code = CodeReference()
+        switch spec.code {
+        case .bundle(let reference):
+            code.bundleSHA256 = reference.hasPrefix("sha256:") ? String(reference.dropFirst(7)) : reference
+        case .git(let url, let commit):
+            code.gitURL = url
+            code.gitCommit = commit
+        }
+        var requirements: String?
+        if case .python(let path) = spec.environment { requirements = path }
+        self.init(
+            code: code, requirements: requirements, timeoutSeconds: spec.run.timeoutSeconds,
+            memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus)
+    }
+}

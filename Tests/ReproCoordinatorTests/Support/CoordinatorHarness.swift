@@ -1,0 +1,155 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import ReproCore
+import Testing
+
+@testable import ReproCoordinator
+
+/// A coordinator on a fresh database, driven in-process through Hummingbird's test client.
+struct CoordinatorHarness {
+    static let adminKey = "rg_test_admin_key_0123456789abcdefghijklmnopqrstuv"
+
+    let services: CoordinatorServices
+    let client: any TestClientProtocol
+    let database: TestDatabase
+
+    /// Builds the application over a new database and runs `body` while its services run.
+    static func run<T: Sendable>(
+        policy: LeasePolicy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
+        limits: SpecLimits = .default,
+        _ body: @Sendable (CoordinatorHarness) async throws -> T
+    ) async throws -> T {
+        var logger = Logger(label: "test.coordinator")
+        logger.logLevel = .warning
+        let database = try await TestDatabase.create(logger: logger)
+        do {
+            let configuration = CoordinatorConfiguration(
+                database: .url(database.url), migrationsDirectory: migrationsDirectory.path, policy: policy,
+                adminKey: adminKey, specLimits: limits, authCacheTTL: .zero, maxConnections: 30)
+            let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
+            let value = try await app.test(.router) { client in
+                try await body(CoordinatorHarness(services: services, client: client, database: database))
+            }
+            try await database.drop()
+            return value
+        } catch {
+            try? await database.drop()
+            throw error
+        }
+    }
+
+    static var migrationsDirectory: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations")
+    }
+
+    /// Sends a request with a bearer key and optional JSON body.
+    func request(
+        _ method: HTTPRequest.Method, _ path: String, key: String?, json: (some Encodable)? = Optional<String>.none,
+        body: Data? = nil, contentType: String = "application/json"
+    ) async throws -> TestResponse {
+        var headers = HTTPFields()
+        if let key { headers[.authorization] = "Bearer \(key)" }
+        var buffer: ByteBuffer?
+        if let json {
+            buffer = ByteBuffer(bytes: try WireCoding.encoder().encode(json))
+            headers[.contentType] = "application/json"
+        } else if let body {
+            buffer = ByteBuffer(bytes: body)
+            headers[.contentType] = contentType
+        }
+        return try await client.execute(uri: path, method: method, headers: headers, body: buffer)
+    }
+
+    /// Decodes a 2xx JSON answer, failing the test with the problem otherwise.
+    func call<T: Decodable>(
+        _ method: HTTPRequest.Method, _ path: String, key: String?, json: (some Encodable)? = Optional<String>.none,
+        body: Data? = nil, contentType: String = "application/json", as type: T.Type = T.self
+    ) async throws -> T {
+        let response = try await request(method, path, key: key, json: json, body: body, contentType: contentType)
+        let data = Data(response.body.readableBytesView)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            Issue.record("\(method) \(path) answered \(response.status.code): \(String(decoding: data, as: UTF8.self))")
+            throw HarnessError.unexpectedStatus(Int(response.status.code))
+        }
+        return try WireCoding.decoder().decode(T.self, from: data)
+    }
+
+    /// Decodes a problem answer.
+    static func problem(_ response: TestResponse) throws -> ProblemDetails {
+        #expect(response.headers[.contentType] == "application/problem+json")
+        return try WireCoding.decoder().decode(ProblemDetails.self, from: Data(response.body.readableBytesView))
+    }
+
+    /// Creates an account and returns its key.
+    func key(_ roles: Role..., name: String = "test") async throws -> String {
+        let created: AccountCreated = try await call(
+            .post, "/v1/accounts", key: Self.adminKey, json: AccountCreateRequest(name: name, roles: roles))
+        return created.key
+    }
+
+    /// Registers a worker under a new volunteer and returns its token and id.
+    func worker(name: String = "w", slots: Int = 4, memoryBytes: Int64 = 8 << 30, gpus: Int = 0) async throws
+        -> WorkerRegistered
+    {
+        let volunteer = try await key(.volunteer, name: "volunteer-\(name)")
+        return try await call(
+            .post, "/v1/workers", key: volunteer,
+            json: WorkerRegistration(name: name, slots: slots, cpus: 2, memoryBytes: memoryBytes, gpus: gpus, hardwareClass: "test-cpu"))
+    }
+
+    /// Stores a tiny bundle and returns its `sha256:` reference.
+    func bundle(researcher: String) async throws -> String {
+        // A gzip member of an empty tar made by `tar -czf - -T /dev/null | gzip -n`: content does not
+        // matter to the coordinator beyond the gzip magic.
+        let bytes = Data([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]) + Data(repeating: 0, count: 20)
+        let uploaded: BundleUploaded = try await call(
+            .post, "/v1/bundles", key: researcher, body: bytes, contentType: "application/gzip")
+        return "sha256:" + uploaded.sha256
+    }
+
+    /// A small valid spec (YAML) for `datasets × seeds × replicas` tasks.
+    static func spec(
+        bundle: String, datasets: [String] = ["digits", "wine"], seeds: Int = 3, replicas: Int = 1,
+        maxAttempts: Int = 3, preprint: String = "arXiv:2401.01234", claims: String? = nil
+    ) -> String {
+        """
+        preprint:
+          id: "\(preprint)"
+          title: "Small MLPs are enough"
+          authors: ["A. Author"]
+          institutions: ["Example University"]
+          field: "cs.LG"
+          funding: [{funder: "Example Foundation", grant: "EF-1"}]
+        code:
+          bundle: "\(bundle)"
+        environment:
+          python:
+            requirements: requirements.txt
+        run:
+          command: ["python3", "train.py", "--seed", "{seed}", "--dataset", "{dataset}"]
+          timeout: 5m
+          resources: {cpus: 1, memory: 1GiB, gpus: 0}
+          max_attempts: \(maxAttempts)
+        matrix:
+          seeds: {from: 0, count: \(seeds)}
+          datasets: [\(datasets.joined(separator: ", "))]
+          replicas: \(replicas)
+        claims:
+        \(claims ?? "  - {metric: accuracy, dataset: \(datasets[0]), value: 0.95, direction: higher, tolerance: 0.01}")
+        """
+    }
+
+    /// Submits a spec and returns the created study.
+    func submit(_ yaml: String, key: String) async throws -> StudyCreated {
+        try await call(.post, "/v1/studies", key: key, body: Data(yaml.utf8), contentType: "application/yaml")
+    }
+}
+
+enum HarnessError: Error {
+    case unexpectedStatus(Int)
+}

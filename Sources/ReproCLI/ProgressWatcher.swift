@@ -1,0 +1,54 @@
+import Foundation
+import ReproClient
+import ReproCore
+
+/// Draws a live progress bar for a study until it ends.
+struct ProgressWatcher {
+    let client: CoordinatorClient
+    var interval: Duration = .seconds(1)
+
+    /// Polls the study and redraws; returns the final status.
+    func watch(_ id: UUID) async throws -> StudyStatus {
+        let isTTY = isatty(STDERR_FILENO) != 0
+        let start = ContinuousClock.now
+        var lastLine = ""
+        var lastPrinted = ContinuousClock.now - .seconds(60)
+        while true {
+            let status = try await client.study(id)
+            let elapsed = ContinuousClock.now - start
+            let line = Self.bar(status, elapsed: elapsed)
+            if isTTY {
+                FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8))
+            } else if line != lastLine && ContinuousClock.now - lastPrinted >= .seconds(5) || status.isFinished {
+                // Not a terminal (CI logs): a line every few seconds instead of redrawing.
+                FileHandle.standardError.write(Data("\(line)\n".utf8))
+                lastPrinted = ContinuousClock.now
+            }
+            lastLine = line
+            if status.isFinished {
+                if isTTY { FileHandle.standardError.write(Data("\n".utf8)) }
+                return status
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    static func bar(_ status: StudyStatus, elapsed: Duration) -> String {
+        let total = max(status.taskCount, 1)
+        let done = status.tasks.finished
+        let width = 30
+        let filled = width * done / total
+        let seconds = Int(elapsed.components.seconds)
+        let clock = String(format: "%02d:%02d", seconds / 60, seconds % 60)
+        return "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
+            + "\(done)/\(status.taskCount) done · \(status.tasks.leased) running · \(status.tasks.queued) queued · "
+            + "\(status.tasks.failed) failed · \(clock) · \(status.state.rawValue)"
+    }
+
+    static func describe(_ status: StudyStatus) -> String {
+        """
+        Study \(status.id.uuidString.lowercased()) — \(status.title) (\(status.preprintID))
+        state: \(status.state.rawValue); tasks: \(status.taskCount) (\(status.tasks.succeeded) succeeded, \(status.tasks.failed) failed, \(status.tasks.cancelled) cancelled, \(status.tasks.leased) running, \(status.tasks.queued) queued)
+        """
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+import ReproClient
+import ReproCore
+
+/// Runs one leased task: fetches and verifies the code, prepares the environment, runs the command
+/// under its limits, collects metrics and returns the result to report. Every failure becomes a
+/// failed result with a reason; nothing here crashes the worker.
+struct TaskExecutor: Sendable {
+    let client: CoordinatorClient
+    let configuration: WorkerConfiguration
+    let cache: ContentCache
+    let environments: VirtualEnvBuilder
+    let fingerprints: FingerprintCache
+    let logger: Logger
+
+    /// Hooks a running job exposes to the worker loop: its last output line and a way to stop it.
+    final class Handle: Sendable {
+        private let state = MutexBox<(runner: JobRunner?, progress: String?, stopReason: RunOutcome?)>((nil, nil, nil))
+
+        var progress: String? { state.value.progress }
+        var stopReason: RunOutcome? { state.value.stopReason }
+
+        func attach(_ runner: JobRunner) -> Bool {
+            state.update { state in
+                state.runner = runner
+                return state.stopReason == nil
+            }
+        }
+
+        func report(_ line: String) { state.update { $0.progress = String(line.prefix(200)) } }
+
+        /// Stops the job (cancelled study, lost lease, worker shutdown); idempotent.
+        func stop(_ reason: RunOutcome) {
+            let runner = state.update { state -> JobRunner? in
+                if state.stopReason == nil { state.stopReason = reason }
+                return state.runner
+            }
+            runner?.cancel()
+        }
+    }
+
+    func execute(_ lease: TaskLease, handle: Handle) async -> TaskResult {
+        let started = ContinuousClock.now
+        var logger = logger
+        logger[metadataKey: "repro.task.id"] = "\(lease.taskID)"
+        logger[metadataKey: "repro.lease.id"] = "\(lease.leaseID)"
+        let jobDirectory = configuration.workDirectory.appendingPathComponent("jobs/\(lease.leaseID.uuidString.lowercased())")
+        defer { try? FileManager.default.removeItem(at: jobDirectory) }
+
+        func failure(_ outcome: RunOutcome, _ message: String, exitCode: Int? = nil, tail: String? = nil,
+                     fingerprint: EnvironmentFingerprint? = nil) -> TaskResult {
+            logger.warning("task attempt failed", metadata: ["repro.outcome": "\(outcome.rawValue)", "repro.error": "\(message)"])
+            return TaskResult(
+                taskID: lease.taskID, leaseID: lease.leaseID, outcome: outcome, exitCode: exitCode,
+                durationSeconds: (ContinuousClock.now - started).seconds, metrics: [:], error: message, logTail: tail,
+                fingerprint: fingerprint.flatMap(Self.json), hardwareClass: fingerprint?.hardwareClass)
+        }
+
+        let codeDirectory = jobDirectory.appendingPathComponent("code")
+        let outputDirectory = jobDirectory.appendingPathComponent("output")
+        do {
+            try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+            try await fetchCode(lease.job.code, into: codeDirectory)
+        } catch {
+            return failure(.failed, "fetching the code failed: \(error)")
+        }
+
+        var path = "/usr/local/bin:/usr/bin:/bin"
+        var python: String? = configuration.python
+        var environmentVariables: [String: String] = [:]
+        if let requirements = lease.job.requirements {
+            do {
+                handle.report("preparing Python environment")
+                let venv = try await environments.environment(
+                    forRequirements: codeDirectory.appendingPathComponent(requirements),
+                    cacheRoot: configuration.cacheDirectory, python: configuration.python)
+                path = venv.binDirectory.path + ":" + path
+                python = venv.python.path
+                environmentVariables["VIRTUAL_ENV"] = venv.root.path
+            } catch {
+                return failure(.failed, "preparing the Python environment failed: \(error)")
+            }
+        }
+        let fingerprint = await fingerprints.fingerprint(python: python, logger: logger)
+        guard handle.stopReason == nil else {
+            return failure(handle.stopReason!, "stopped before the job started")
+        }
+
+        // A scrubbed environment: nothing of the worker's (its token above all) reaches the job.
+        environmentVariables.merge([
+            "PATH": path, "HOME": jobDirectory.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1",
+            "TMPDIR": jobDirectory.path, "REPRO_SEED": "\(lease.seed)", "REPRO_DATASET": lease.dataset,
+            "REPRO_TASK_ID": "\(lease.taskID)", "REPRO_OUTPUT_DIR": outputDirectory.path,
+            "REPRO_REPLICA": "\(lease.replica)", "OMP_NUM_THREADS": "\(max(1, lease.job.cpus))",
+            "OPENBLAS_NUM_THREADS": "\(max(1, lease.job.cpus))", "MKL_NUM_THREADS": "\(max(1, lease.job.cpus))",
+        ]) { $1 }
+        if let configurationName = lease.configuration { environmentVariables["REPRO_CONFIGURATION"] = configurationName }
+        for name in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] {
+            // Set on some machines because old OpenBLAS builds need them; the job's numpy must see them too.
+            if let value = ProcessInfo.processInfo.environment[name] { environmentVariables[name] = value }
+        }
+        guard let executable = lease.arguments.first else { return failure(.failed, "the task has an empty command") }
+
+        let runner = JobRunner(
+            job: .init(
+                executable: executable, arguments: Array(lease.arguments.dropFirst()), workingDirectory: codeDirectory,
+                environment: environmentVariables, timeLimit: .seconds(lease.job.timeoutSeconds),
+                memoryLimitBytes: lease.job.memoryBytes > 0 && lease.job.gpus == 0 ? Int(lease.job.memoryBytes) : nil),
+            logger: logger)
+        guard handle.attach(runner) else { return failure(handle.stopReason ?? .cancelled, "stopped before the job started") }
+        logger.info("job started", metadata: ["repro.command": "\(lease.arguments.joined(separator: " "))"])
+        let parser = MutexBox(MetricsParser())
+        let outcome: JobRunner.Outcome
+        do {
+            outcome = try await runner.run { line in
+                parser.update { $0.consume(line: line) }
+                handle.report(line)
+            }
+        } catch {
+            return failure(handle.stopReason ?? .failed, "the job could not be started: \(error)", fingerprint: fingerprint)
+        }
+        let tail = outcome.outputTail
+        if let reason = handle.stopReason, outcome.cancelled {
+            return failure(reason, reason == .interrupted ? "the worker shut down while the job ran" : "stopped by the coordinator",
+                tail: tail, fingerprint: fingerprint)
+        }
+        if outcome.timedOut {
+            return failure(.timedOut, "the job exceeded its time limit of \(lease.job.timeoutSeconds) s and was killed",
+                tail: tail, fingerprint: fingerprint)
+        }
+        switch outcome.termination {
+        case .exited(0):
+            break
+        case .exited(let status):
+            return failure(.failed, "the job exited with status \(status)", exitCode: Int(status), tail: tail, fingerprint: fingerprint)
+        case .signalled(let signal):
+            let hint = signal == 9 ? " (killed: out of memory or the memory limit?)" : ""
+            return failure(.failed, "the job was killed by signal \(signal)\(hint)", tail: tail, fingerprint: fingerprint)
+        }
+        let metrics: [String: Double]
+        do {
+            metrics = try parser.value.metrics(outputDirectory: outputDirectory)
+        } catch {
+            return failure(.failed, "the job's metrics are invalid: \(error)", exitCode: 0, tail: tail, fingerprint: fingerprint)
+        }
+        let duration = (ContinuousClock.now - started).seconds
+        logger.info("job succeeded", metadata: ["repro.duration": "\(String(format: "%.1f", duration))", "repro.metrics": "\(metrics)"])
+        return TaskResult(
+            taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: duration,
+            metrics: metrics, error: nil, logTail: tail, fingerprint: Self.json(fingerprint),
+            hardwareClass: fingerprint.hardwareClass)
+    }
+
+    /// Downloads (or takes from the cache) the bundle, verifies its sha256 and unpacks it.
+    func fetchCode(_ code: CodeReference, into directory: URL) async throws {
+        if let sha = code.bundleSHA256 {
+            let data: Data
+            if let cached = try cache.verifiedData(for: sha) {
+                data = cached
+            } else {
+                let downloaded = try await client.downloadBundle(sha256: sha)
+                _ = try cache.store(data: downloaded, expectedSHA256: sha)
+                data = downloaded
+            }
+            // tar runs as a child process; keep the wait off the cooperative pool.
+            try await BlockingWork.run { try BundleArchive.unpack(data, into: directory) }
+        } else if let url = code.gitURL, let commit = code.gitCommit {
+            try await GitCheckout.fetch(url: url, commit: commit, into: directory, logger: logger)
+        } else {
+            throw WorkerError("the task names no code")
+        }
+    }
+
+    static func json(_ fingerprint: EnvironmentFingerprint) -> JSONValue? {
+        guard let data = try? JSONEncoder().encode(fingerprint) else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+}
+
+/// A worker-side failure with a message for people.
+struct WorkerError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    /// Seconds as a Double.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import Logging
+import ReproCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// A Python virtual environment ready to run jobs.
+public struct VirtualEnv: Sendable, Equatable {
+    /// The environment's directory.
+    public let root: URL
+
+    /// Creates a value for an existing environment at `root`.
+    public init(root: URL) {
+        self.root = root
+    }
+
+    /// `root/bin`, to put first on a job's `PATH`.
+    public var binDirectory: URL { root.appending(path: "bin", directoryHint: .isDirectory) }
+    /// The environment's Python interpreter.
+    public var python: URL { binDirectory.appending(path: "python", directoryHint: .notDirectory) }
+}
+
+/// Builds one virtualenv per requirements file and Python, cached on disk
+/// and shared by every slot and worker process using the same cache.
+///
+/// The cache key is the SHA-256 of the requirements file's bytes and of the
+/// interpreter's `sys.version` and real path, so an edited requirements file
+/// or an upgraded Python gets a fresh environment and nothing is re-installed
+/// otherwise. Environments live in `cacheRoot/venvs/<key>`.
+///
+/// Virtualenvs cannot be moved once built (their scripts embed their path),
+/// so an environment is built in place at its final path while holding an
+/// exclusive `flock` on `cacheRoot/venvs/<key>.lock`, and the marker file
+/// `.complete` is written last. A directory without the marker is the
+/// remains of a crashed or failed build and is deleted and rebuilt. Other
+/// builders of the same key wait for the lock and then reuse the result.
+public struct VirtualEnvBuilder: Sendable {
+    /// The name of the file that marks a finished environment.
+    public static let completeMarker = ".complete"
+
+    /// The environment `python -m venv` and `pip` run with: the worker's
+    /// own by default, since pip needs its proxy, index and certificate settings.
+    public var processEnvironment: [String: String]
+    /// The longest `pip install` may take; it never hangs a slot for ever.
+    public var installTimeLimit: Duration
+    private let logger: Logger
+
+    /// Creates a builder.
+    ///
+    /// - Parameters:
+    ///   - processEnvironment: the environment for Python and pip.
+    ///     `PYTHONHOME`, `PYTHONPATH` and `VIRTUAL_ENV` are removed from it,
+    ///     since they would make the build use another environment's files.
+    ///   - installTimeLimit: the time limit of `pip install`; 20 minutes by default.
+    ///   - logger: receives progress, and pip's output at debug level.
+    public init(
+        processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+        installTimeLimit: Duration = .seconds(20 * 60),
+        logger: Logger
+    ) {
+        var environment = processEnvironment
+        for name in ["PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV"] {
+            environment.removeValue(forKey: name)
+        }
+        self.processEnvironment = environment
+        self.installTimeLimit = installTimeLimit
+        self.logger = logger
+    }
+
+    /// The environment for a requirements file, built now or reused from the cache.
+    ///
+    /// - Parameters:
+    ///   - path: the `requirements.txt` to install.
+    ///   - cacheRoot: the worker's cache directory; environments go in its `venvs` folder.
+    ///   - python: the interpreter to base the environment on, a path or a name on `PATH`.
+    /// - Throws: ``VirtualEnvError`` (with pip's output for a failed install),
+    ///   or `CancellationError` if the task is cancelled meanwhile.
+    public func environment(
+        forRequirements path: URL,
+        cacheRoot: URL,
+        python: String = "python3"
+    ) async throws -> VirtualEnv {
+        let requirements: Data
+        do {
+            requirements = try Data(contentsOf: path)
+        } catch {
+            throw VirtualEnvError(.requirementsUnreadable, "cannot read \(path.path): \(error.localizedDescription)")
+        }
+        let identity = try await interpreterIdentity(python)
+        let key = BundleArchive.sha256Hex(requirements + Data("\n\0python\0\(identity)".utf8))
+        let venvs = cacheRoot.appending(path: "venvs", directoryHint: .isDirectory)
+        let environment = VirtualEnv(root: venvs.appending(path: key, directoryHint: .isDirectory))
+        var logger = logger
+        logger[metadataKey: "repro.venv.key"] = "\(key.prefix(12))"
+        logger[metadataKey: "repro.venv.requirements"] = "\(path.path)"
+
+        if isComplete(environment) {
+            logger.debug("reusing virtualenv")
+            return environment
+        }
+        do {
+            try FileManager.default.createDirectory(at: venvs, withIntermediateDirectories: true)
+        } catch {
+            throw VirtualEnvError(.ioFailed, "cannot create \(venvs.path): \(error.localizedDescription)")
+        }
+        let lock = try await FileLock.acquire(venvs.appending(path: "\(key).lock"), logger: logger)
+        defer { lock.release() }
+
+        // Another worker may have finished it while we waited for the lock.
+        if isComplete(environment) {
+            logger.debug("reusing virtualenv built by another process")
+            return environment
+        }
+        if FileManager.default.fileExists(atPath: environment.root.path) {
+            logger.notice("removing an incomplete virtualenv left by an earlier build")
+            try await BlockingWork.run { try removeIncomplete(environment) }
+        }
+        do {
+            try await build(
+                environment,
+                requirements: path,
+                hasRequirements: Self.hasRequirements(requirements),
+                python: python,
+                logger: logger
+            )
+        } catch {
+            _ = try? await BlockingWork.run { try FileManager.default.removeItem(at: environment.root) }
+            throw error
+        }
+        return environment
+    }
+
+    // MARK: - Building
+
+    private func build(
+        _ environment: VirtualEnv,
+        requirements: URL,
+        hasRequirements: Bool,
+        python: String,
+        logger: Logger
+    ) async throws {
+        let started = ContinuousClock.now
+        logger.info("building virtualenv", metadata: ["repro.venv.path": "\(environment.root.path)"])
+        try await runStep(
+            "python -m venv",
+            executable: python,
+            arguments: ["-m", "venv", environment.root.path],
+            workingDirectory: URL(filePath: "/"),
+            timeLimit: .seconds(5 * 60),
+            logger: logger
+        )
+        // pip refuses a requirements file with nothing in it on some
+        // versions; there is nothing to install anyway.
+        if hasRequirements {
+            try await runStep(
+                "pip install -r \(requirements.lastPathComponent)",
+                executable: environment.python.path,
+                arguments: [
+                    "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", requirements.path,
+                ],
+                // Relative paths inside the file (-r other.txt, ./pkg) are relative to it.
+                workingDirectory: requirements.deletingLastPathComponent(),
+                timeLimit: installTimeLimit,
+                logger: logger
+            )
+        }
+        try await BlockingWork.run { try writeMarker(for: environment, requirements: requirements) }
+        logger.info(
+            "virtualenv ready",
+            metadata: ["repro.venv.build_seconds": "\(started.duration(to: .now).inSeconds)"]
+        )
+    }
+
+    private func runStep(
+        _ step: String,
+        executable: String,
+        arguments: [String],
+        workingDirectory: URL,
+        timeLimit: Duration,
+        logger: Logger
+    ) async throws {
+        let job = JobRunner.Job(
+            executable: executable,
+            arguments: arguments,
+            workingDirectory: workingDirectory,
+            environment: processEnvironment,
+            timeLimit: timeLimit,
+            outputTailLimit: 16 * 1024
+        )
+        let outcome: JobRunner.Outcome
+        do {
+            outcome = try await JobRunner(job: job, logger: logger).run { line in
+                logger.debug("\(line)", metadata: ["repro.venv.step": "\(step)"])
+            }
+        } catch let error as JobRunnerError {
+            throw VirtualEnvError(.pythonNotFound, "\(step) could not start: \(error.message)")
+        }
+        if outcome.cancelled {
+            throw CancellationError()
+        }
+        guard outcome.succeeded else {
+            let how =
+                outcome.timedOut ? "timed out after \(Int(timeLimit.inSeconds)) s" : "failed (\(outcome.termination))"
+            throw VirtualEnvError(
+                step.hasPrefix("pip") ? .installFailed : .venvFailed,
+                "\(step) \(how):\n\(outcome.outputTail.trimmingCharacters(in: .whitespacesAndNewlines))",
+                output: outcome.outputTail
+            )
+        }
+    }
+
+    /// `sys.version` and the interpreter's real path, which together decide
+    /// whether an environment built with it can be reused.
+    private func interpreterIdentity(_ python: String) async throws -> String {
+        let job = JobRunner.Job(
+            executable: python,
+            arguments: ["-c", "import os, sys; print(sys.version); print(os.path.realpath(sys.executable))"],
+            workingDirectory: URL(filePath: "/"),
+            environment: processEnvironment,
+            timeLimit: .seconds(60)
+        )
+        let outcome: JobRunner.Outcome
+        do {
+            outcome = try await JobRunner(job: job, logger: logger).run()
+        } catch let error as JobRunnerError {
+            throw VirtualEnvError(.pythonNotFound, "cannot run \(python): \(error.message)")
+        }
+        if outcome.cancelled { throw CancellationError() }
+        guard outcome.succeeded else {
+            throw VirtualEnvError(
+                .pythonNotFound,
+                "\(python) failed (\(outcome.termination)): \(outcome.outputTail)",
+                output: outcome.outputTail
+            )
+        }
+        return outcome.outputTail.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether the file has a line pip would act on (not blank, not only a comment).
+    static func hasRequirements(_ requirements: Data) -> Bool {
+        String(decoding: requirements, as: UTF8.self).split(whereSeparator: \.isNewline).contains { line in
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            return !content.trimmingCharacters(in: .whitespaces).isEmpty
+        }
+    }
+
+    private func isComplete(_ environment: VirtualEnv) -> Bool {
+        FileManager.default.fileExists(atPath: environment.root.appending(path: Self.completeMarker).path)
+    }
+
+    private func removeIncomplete(_ environment: VirtualEnv) throws {
+        do {
+            try FileManager.default.removeItem(at: environment.root)
+        } catch {
+            throw VirtualEnvError(
+                .ioFailed,
+                "cannot remove the incomplete virtualenv \(environment.root.path): \(error.localizedDescription)"
+            )
+        }
+    }
+
+    /// Writes the marker durably: it promises that everything before it is on disk.
+    private func writeMarker(for environment: VirtualEnv, requirements: URL) throws {
+        let marker = environment.root.appending(path: Self.completeMarker)
+        let text = "requirements: \(requirements.path)\nbuilt: \(Date().formatted(.iso8601))\n"
+        sync()  // pip wrote thousands of files; make them durable before the promise.
+        let fd = open(marker.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw VirtualEnvError(.ioFailed, "cannot write \(marker.path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        let written = text.utf8CString.withUnsafeBytes { write(fd, $0.baseAddress, $0.count - 1) }
+        guard written == text.utf8.count, fsync(fd) == 0 else {
+            throw VirtualEnvError(.ioFailed, "cannot write \(marker.path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

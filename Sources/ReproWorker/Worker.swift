@@ -1,0 +1,261 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import ReproClient
+import ReproCore
+
+/// The volunteer worker: registers once, leases tasks with long-polling, runs up to `slots` jobs at
+/// once, heartbeats all of them in one request, and delivers results through a disk spool so that
+/// none is lost to a crash or an outage.
+public actor Worker {
+    let configuration: WorkerConfiguration
+    let logger: Logger
+    let spool: ResultSpool
+    var client: CoordinatorClient
+    var running: [UUID: (lease: TaskLease, handle: TaskExecutor.Handle, started: ContinuousClock.Instant)] = [:]
+    var heartbeatInterval: Double = 20
+    var stopping = false
+    var leaseRequest: Task<LeaseResponse, any Error>?
+    let spoolSignal: AsyncStream<Void>.Continuation
+    let spoolWakeups: AsyncStream<Void>
+    /// Called with a line describing each change (the terminal display).
+    let display: @Sendable (String) -> Void
+
+    /// Creates a worker; nothing happens until ``run()``.
+    public init(configuration: WorkerConfiguration, logger: Logger, display: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.display = display
+        try FileManager.default.createDirectory(at: configuration.workDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: configuration.cacheDirectory, withIntermediateDirectories: true)
+        self.spool = try ResultSpool(directory: configuration.workDirectory.appendingPathComponent("spool"))
+        self.client = CoordinatorClient(baseURL: configuration.coordinatorURL, key: configuration.token)
+        (self.spoolWakeups, self.spoolSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Runs until ``shutdown()`` (SIGTERM) and returns once running jobs ended and results were sent
+    /// or spooled.
+    public func run() async throws {
+        let credentials = try await registerIfNeeded()
+        client = CoordinatorClient(baseURL: configuration.coordinatorURL, key: credentials.token)
+        var logger = logger
+        logger[metadataKey: "repro.worker.id"] = "\(credentials.workerID)"
+        display("worker \(credentials.workerID.uuidString.lowercased().prefix(8)) connected to \(configuration.coordinatorURL) with \(configuration.slots) slot(s)")
+        let pending = spool.pending().count
+        if pending > 0 {
+            display("sending \(pending) result(s) left in the spool by an earlier run")
+            spoolSignal.yield()
+        }
+        let executor = TaskExecutor(
+            client: client, configuration: configuration,
+            cache: try ContentCache(directory: configuration.cacheDirectory.appendingPathComponent("bundles")),
+            environments: VirtualEnvBuilder(logger: logger), fingerprints: FingerprintCache(), logger: logger)
+
+        await withTaskGroup(of: Void.self) { background in
+            background.addTask { await self.heartbeatLoop() }
+            background.addTask { await self.sendSpoolLoop() }
+            await self.leaseLoop(executor: executor)
+            // Every job ended; deliver what is left, then stop the background loops.
+            await self.flushSpool(deadline: .now + .seconds(15))
+            background.cancelAll()
+        }
+        display("worker stopped")
+    }
+
+    /// Begins a graceful shutdown: lease nothing more, let running jobs finish for the grace period,
+    /// then stop them and report them interrupted (their tasks go back to the queue).
+    public func shutdown() {
+        guard !stopping else { return }
+        stopping = true
+        leaseRequest?.cancel()
+        let grace = configuration.shutdownGracePeriod
+        display("shutting down: \(running.count) job(s) may finish within \(grace); send the signal again to stop at once")
+        Task {
+            try? await Task.sleep(for: grace)
+            self.interruptAll()
+        }
+    }
+
+    func interruptAll() {
+        for job in running.values { job.handle.stop(.interrupted) }
+    }
+
+    // MARK: Registration
+
+    func registerIfNeeded() async throws -> WorkerCredentials {
+        if let saved = WorkerCredentials.load(from: configuration.workDirectory, coordinator: configuration.coordinatorURL) {
+            return saved
+        }
+        let fingerprint = await EnvironmentFingerprint.collect(python: nil, logger: logger)
+        let memory = configuration.memoryBytes > 0 ? configuration.memoryBytes : Int64(fingerprint.memoryBytes)
+        let registration = WorkerRegistration(
+            name: configuration.name, slots: configuration.slots, cpus: fingerprint.cpuCores, memoryBytes: memory,
+            gpus: max(configuration.gpus, fingerprint.gpus.count), hardwareClass: fingerprint.hardwareClass)
+        var delay = 1.0
+        while true {
+            do {
+                let registered = try await client.registerWorker(registration)
+                let credentials = WorkerCredentials(
+                    coordinator: configuration.coordinatorURL, workerID: registered.workerID, token: registered.token)
+                try credentials.save(in: configuration.workDirectory)
+                logger.info("worker registered", metadata: ["repro.worker.id": "\(registered.workerID)"])
+                return credentials
+            } catch let error as CoordinatorClientError where error.isRetryable && !stopping {
+                logger.warning("registration failed; retrying", metadata: ["repro.error": "\(error)"])
+                try await Task.sleep(for: .seconds(delay))
+                delay = min(delay * 2, 30)
+            } catch let error as CoordinatorClientError {
+                if error.status == 401 || error.status == 403 {
+                    throw WorkerError("the coordinator refused the token: \(error). Register with a volunteer key (`repro-coordinator keys create --role volunteer`).")
+                }
+                throw error
+            }
+        }
+    }
+
+    // MARK: Leasing
+
+    func leaseLoop(executor: TaskExecutor) async {
+        await withTaskGroup(of: Void.self) { jobs in
+            var failures = 0
+            while !stopping {
+                let free = configuration.slots - running.count
+                if free <= 0 {
+                    await jobs.next()
+                    continue
+                }
+                let wait = configuration.leaseWait
+                let request = Task { [client] in try await client.lease(max: free, wait: wait) }
+                leaseRequest = request
+                let response: LeaseResponse
+                do {
+                    response = try await request.value
+                    failures = 0
+                } catch {
+                    leaseRequest = nil
+                    if stopping { break }
+                    failures += 1
+                    let delay = min(30.0, pow(2.0, Double(min(failures, 5)))) * Double.random(in: 0.5...1.0)
+                    logger.warning(
+                        "lease request failed; retrying",
+                        metadata: ["repro.error": "\(error)", "repro.retry.seconds": "\(String(format: "%.1f", delay))"])
+                    if failures == 1 { display("coordinator unreachable; retrying (running jobs continue)") }
+                    try? await Task.sleep(for: .seconds(delay))
+                    continue
+                }
+                leaseRequest = nil
+                heartbeatInterval = response.heartbeatIntervalSeconds
+                for lease in response.leases {
+                    let handle = TaskExecutor.Handle()
+                    running[lease.leaseID] = (lease, handle, .now)
+                    display("task \(lease.taskID): \(lease.dataset) seed \(lease.seed) (study \(lease.studyID.uuidString.lowercased().prefix(8)), attempt \(lease.attempt))")
+                    jobs.addTask {
+                        let result = await executor.execute(lease, handle: handle)
+                        await self.finished(lease, result: result)
+                    }
+                }
+                if stopping, !response.leases.isEmpty {
+                    // Leased while the shutdown began: these jobs will be interrupted with the rest.
+                    interruptAll()
+                }
+            }
+            await jobs.waitForAll()
+        }
+    }
+
+    func finished(_ lease: TaskLease, result: TaskResult) {
+        let started = running.removeValue(forKey: lease.leaseID)?.started ?? .now
+        let elapsed = ContinuousClock.now - started
+        let summary = result.outcome == .succeeded
+            ? result.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
+            : (result.error ?? result.outcome.rawValue)
+        display("task \(lease.taskID): \(result.outcome.rawValue) in \(String(format: "%.1f", elapsed.seconds)) s — \(summary)")
+        do {
+            try spool.store(result)
+        } catch {
+            logger.error("could not write the result to the spool; sending it directly", metadata: ["repro.error": "\(error)"])
+            let client = self.client
+            Task { _ = try? await client.submitResults([result]) }
+            return
+        }
+        spoolSignal.yield()
+    }
+
+    // MARK: Heartbeats
+
+    func heartbeatLoop() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(heartbeatInterval))
+            let jobs = running.values.map { $0 }
+            guard !jobs.isEmpty else { continue }
+            let beats = jobs.map { HeartbeatRequest.Beat(taskID: $0.lease.taskID, leaseID: $0.lease.leaseID, progress: $0.handle.progress) }
+            do {
+                let answer = try await client.heartbeat(beats)
+                for verdict in answer.leases where verdict.action == .stop {
+                    guard let job = running[verdict.leaseID] else { continue }
+                    logger.notice(
+                        "coordinator says stop", metadata: ["repro.task.id": "\(verdict.taskID)", "repro.reason": "\(verdict.reason ?? "")"])
+                    display("task \(verdict.taskID): stopping — \(verdict.reason ?? "lease lost")")
+                    job.handle.stop(.cancelled)
+                }
+            } catch {
+                // The coordinator being away does not stop running jobs; the lease may expire, and the
+                // result is still delivered later (accepted if the task was not leased again).
+                logger.warning("heartbeat failed", metadata: ["repro.error": "\(error)"])
+            }
+        }
+    }
+
+    // MARK: Results
+
+    func sendSpoolLoop() async {
+        var failures = 0
+        for await _ in spoolWakeups {
+            while !Task.isCancelled {
+                let pending = spool.pending()
+                if pending.isEmpty { break }
+                if await send(Array(pending.prefix(100))) {
+                    failures = 0
+                } else {
+                    failures += 1
+                    try? await Task.sleep(for: .seconds(min(30.0, pow(2.0, Double(min(failures, 5))))))
+                }
+            }
+        }
+    }
+
+    /// Sends a batch; true when the coordinator answered (each receipt is final: accepted, recorded,
+    /// or rejected because the lease was lost).
+    func send(_ results: [TaskResult]) async -> Bool {
+        do {
+            let receipts = try await client.submitResults(results)
+            for receipt in receipts {
+                spool.remove(leaseID: receipt.leaseID)
+                if receipt.status == .rejected {
+                    logger.notice(
+                        "result refused",
+                        metadata: ["repro.task.id": "\(receipt.taskID)", "repro.reason": "\(receipt.detail ?? "")"])
+                }
+            }
+            return true
+        } catch let error as CoordinatorClientError where !error.isRetryable {
+            // A 4xx for the whole batch would repeat forever: keep the files aside for a person to read.
+            logger.error("results refused by the coordinator; kept in the spool", metadata: ["repro.error": "\(error)"])
+            for result in results { spool.quarantine(leaseID: result.leaseID) }
+            return true
+        } catch {
+            logger.warning("sending results failed; will retry", metadata: ["repro.error": "\(error)"])
+            return false
+        }
+    }
+
+    func flushSpool(deadline: ContinuousClock.Instant) async {
+        while ContinuousClock.now < deadline {
+            let pending = spool.pending()
+            if pending.isEmpty { return }
+            if !(await send(Array(pending.prefix(100)))) { try? await Task.sleep(for: .seconds(1)) }
+        }
+        let left = spool.pending().count
+        if left > 0 { display("\(left) result(s) stay in the spool and will be sent at the next start") }
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import ReproCore
+
+/// The worker's own token, saved in its work directory after registration so a restarted worker
+/// keeps its identity (and its leases).
+struct WorkerCredentials: Codable, Sendable {
+    var coordinator: String
+    var workerID: UUID
+    var token: String
+
+    enum CodingKeys: String, CodingKey {
+        case coordinator
+        case workerID = "worker_id"
+        case token
+    }
+
+    static func file(in directory: URL) -> URL { directory.appendingPathComponent("worker.json") }
+
+    static func load(from directory: URL, coordinator: String) -> WorkerCredentials? {
+        guard let data = try? Data(contentsOf: file(in: directory)),
+            let credentials = try? JSONDecoder().decode(WorkerCredentials.self, from: data),
+            credentials.coordinator == coordinator
+        else { return nil }
+        return credentials
+    }
+
+    func save(in directory: URL) throws {
+        let url = Self.file(in: directory)
+        let temporary = url.appendingPathExtension("tmp")
+        try JSONEncoder().encode(self).write(to: temporary)
+        // The token is a secret: readable by this user only.
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary.path)
+        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+    }
+}

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ReproCoordinator
+import ReproCore
+
+/// `repro-coordinator`: serve the API, apply migrations, create keys.
+@main
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repro-coordinator",
+        abstract: "The ReproGrid coordinator: hands replication-study tasks to workers and computes reports.",
+        version: "0.1.0",
+        subcommands: [Serve.self, Migrate.self, Keys.self],
+        defaultSubcommand: Serve.self)
+}
+
+/// Options every subcommand that touches the database shares.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "PostgreSQL URL (postgres://user:pass@host:port/db). Default: $DATABASE_URL, else the embedded cluster.")
+    var databaseURL: String?
+
+    @Option(help: "Data directory of the embedded PostgreSQL (default: ~/.local/share/reprogrid/postgres, or /var/lib/reprogrid/postgres as root).")
+    var dataDir: String?
+
+    @Option(help: "Folder of migration files (default: $REPRO_MIGRATIONS_DIR, ./migrations, or next to the executable).")
+    var migrationsDir: String?
+
+    var database: CoordinatorConfiguration.Database {
+        if let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
+            return .url(url)
+        }
+        return .embedded(dataDirectory: dataDir)
+    }
+}
+
+/// Logging options.
+struct LogOptions: ParsableArguments {
+    @Option(help: "Log format: text or json.")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func makeLogger(label: String) -> Logger {
+        LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        return Logger(label: label)
+    }
+}
+
+extension LogFormat: ExpressibleByArgument {}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (the default command).")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 8080
+    @Option(help: "Lease time-to-live in seconds; workers heartbeat every third of it.") var leaseTTL: Double = 60
+    @Option(help: "Seconds between reaper passes.") var reaperInterval: Double = 5
+    @Option(help: "Backoff before the second attempt of a failed task, in seconds (doubles per attempt).")
+    var retryBackoff: Double = 5
+    @Option(help: "Initial admin key when no admin exists (default: $REPRO_ADMIN_KEY, else generated and printed once).")
+    var adminKey: String?
+    @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
+
+    func run() async throws {
+        let logger = log.makeLogger(label: "repro.coordinator")
+        var limits = SpecLimits.default
+        limits.maxTasks = maxTasks
+        let configuration = CoordinatorConfiguration(
+            host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
+            policy: LeasePolicy(
+                ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
+            adminKey: adminKey ?? ProcessInfo.processInfo.environment["REPRO_ADMIN_KEY"],
+            specLimits: limits)
+        do {
+            let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
+            try await app.runService()
+        } catch let error as CoordinatorStartupError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply pending migrations and exit.")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = log.makeLogger(label: "repro.migrate")
+        let applied = try await DatabaseSession.with(database.database, logger: logger) { client in
+            try await MigrationRunner(directory: try MigrationsLocator.locate(database.migrationsDir), logger: logger)
+                .apply(using: client)
+        }
+        print(applied.isEmpty ? "Schema is up to date." : "Applied \(applied.count) migration(s).")
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage accounts and API keys.", subcommands: [Create.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create an account with the given roles and print its API key (shown once).")
+
+        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var log: LogOptions
+
+        @Option(name: .customLong("role"), help: "A role (admin, researcher, volunteer, funder, moderator, community); repeat for several.")
+        var roles: [String]
+
+        @Option(help: "A name for the account.") var name = "cli"
+
+        func validate() throws {
+            for role in roles {
+                guard let parsed = Role(rawValue: role), parsed != .worker else {
+                    throw ValidationError("--role \(role) is not one of admin, researcher, volunteer, funder, moderator, community.")
+                }
+            }
+        }
+
+        func run() async throws {
+            let logger = log.makeLogger(label: "repro.keys")
+            let roles = self.roles.compactMap(Role.init(rawValue:))
+            let created = try await DatabaseSession.with(database.database, logger: logger) { client in
+                try await MigrationRunner(directory: try MigrationsLocator.locate(database.migrationsDir), logger: logger)
+                    .apply(using: client)
+                return try await AccountRepository(client: client, logger: logger).createAccount(name: name, roles: roles)
+            }
+            print(created.key)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import ReproCore
+import ReproWorker
+
+/// `repro-worker`: a volunteer worker process.
+@main
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repro-worker",
+        abstract: "Run ReproGrid replication tasks on this machine.",
+        discussion: """
+            Leases tasks from the coordinator, retrains the model for each (seed, dataset), and reports the metrics.
+            The first start registers with a volunteer key and saves the worker's own token in the work directory.
+            SIGTERM/SIGINT: stop leasing, let running jobs finish for the grace period, then stop them; a second
+            signal stops at once. Results are spooled on disk until the coordinator acknowledges them.
+            """,
+        version: "0.1.0")
+
+    @Option(help: "Coordinator URL (default: $REPRO_COORDINATOR, else http://127.0.0.1:8080).")
+    var coordinator: String?
+
+    @Option(help: "Volunteer key for the first registration, or a worker token (default: $REPRO_TOKEN).")
+    var token: String?
+
+    @Option(help: "Jobs to run at once.") var slots = 1
+
+    @Option(help: "Work directory: saved token, result spool, job folders (default: ~/.local/share/reprogrid/worker).")
+    var workDir: String?
+
+    @Option(help: "Cache of code bundles and Python environments (default: WORK_DIR/cache); workers may share it.")
+    var cacheDir: String?
+
+    @Option(help: "Name shown to the coordinator (default: the host name).") var name: String?
+
+    @Option(help: "Seconds a lease request waits for work (1–30).") var leaseWait: Double = 20
+
+    @Option(help: "Seconds running jobs may finish after SIGTERM.") var gracePeriod: Int = 30
+
+    @Option(help: "Python used to build virtual environments.") var python = "python3"
+
+    @Option(help: "Memory offered to tasks, in MiB (default: the machine's).") var memoryMiB: Int64 = 0
+
+    @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
+
+    @Option(help: "Log level.") var logLevel = "info"
+
+    func validate() throws {
+        guard (1...256).contains(slots) else { throw ValidationError("--slots must be between 1 and 256.") }
+        guard (1...30).contains(leaseWait) else { throw ValidationError("--lease-wait must be between 1 and 30 seconds.") }
+    }
+
+    func run() async throws {
+        LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        let logger = Logger(label: "repro.worker")
+        let environment = ProcessInfo.processInfo.environment
+        guard let token = token ?? environment["REPRO_TOKEN"], !token.isEmpty else {
+            throw ValidationError("No token: pass --token with a volunteer key (an admin creates one with `repro-coordinator keys create --role volunteer`).")
+        }
+        let home = FileManager.default.homeDirectoryForCurrentUser
+        let work = URL(fileURLWithPath: workDir ?? home.appendingPathComponent(".local/share/reprogrid/worker").path)
+        let configuration = WorkerConfiguration(
+            coordinatorURL: coordinator ?? environment["REPRO_COORDINATOR"] ?? "http://127.0.0.1:8080", token: token,
+            slots: slots, workDirectory: work, cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) }, name: name,
+            leaseWait: leaseWait, shutdownGracePeriod: .seconds(gracePeriod), python: python,
+            memoryBytes: memoryMiB * 1024 * 1024)
+        let showsLines = logFormat == .text
+        let worker = try Worker(configuration: configuration, logger: logger) { line in
+            // The terminal display: what the worker is doing, one line per change.
+            guard showsLines else { return }
+            let time = Date().formatted(.dateTime.hour().minute().second())
+            FileHandle.standardOutput.write(Data("[\(time)] \(line)\n".utf8))
+        }
+        let signals = SignalWatcher { await worker.shutdown() }
+        defer { signals.cancel() }
+        try await worker.run()
+    }
+}
+
+/// First SIGTERM/SIGINT begins a graceful shutdown; a second one exits at once.
+final class SignalWatcher {
+    private let sources: [any DispatchSourceSignal]
+
+    init(onFirst: @escaping @Sendable () async -> Void) {
+        let count = Counter()
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if count.increment() == 1 {
+                    Task { await onFirst() }
+                } else {
+                    FileHandle.standardError.write(Data("second signal: stopping at once\n".utf8))
+                    exit(130)
+                }
+            }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
+
+    final class Counter: Sendable {
+        private let value = Mutex(0)
+        func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    }
+}
+
+extension LogFormat: ExpressibleByArgument {}

@@ -89,12 +89,22 @@ let package = Package(
             name: "repro",
             dependencies: ["ReproCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Shared by the database-backed test targets: a fresh database per test on the cluster that
+        // scripts/test.sh starts.
+        .target(
+            name: "ReproTestSupport",
+            dependencies: [
+                "ReproCoordinator",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ReproStatsTests", dependencies: ["ReproStats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
         .testTarget(
             name: "ReproCoordinatorTests",
             dependencies: [
-                "ReproCoordinator", "ReproCore",
+                "ReproCoordinator", "ReproCore", "ReproTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -102,6 +112,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ReproWorkerTests", dependencies: ["ReproWorker"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["ReproCore", "ReproClient"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "ReproCore", "ReproClient", "ReproTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

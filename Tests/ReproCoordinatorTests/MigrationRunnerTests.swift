@@ -1,3 +1,4 @@
+import ReproTestSupport
 import Foundation
 import Logging
 import PostgresNIO

@@ -20,24 +20,24 @@ import ReproCoordinator
 /// fail with a message saying to run `scripts/test.sh`, rather than starting a cluster themselves:
 /// as root that needs an unprivileged user, directory permissions and clean-up after the whole test
 /// process, which the script does once for every test target, and CI runs the same script.
-struct TestDatabase: Sendable {
+public struct TestDatabase: Sendable {
     /// The environment variable naming the test cluster's maintenance database.
-    static let environmentVariable = "REPRO_TEST_DATABASE_URL"
+    public static let environmentVariable = "REPRO_TEST_DATABASE_URL"
 
     /// The database's name, `test_` and 16 random hex digits.
-    let name: String
+    public let name: String
     /// The database's URL (password included), e.g. for a second client or a child process.
-    let url: String
+    public let url: String
     /// A running client on the database; closed by ``drop()``.
-    let client: PostgresClient
+    public let client: PostgresClient
     /// The logger given to ``create(logger:)``, handy for code under test.
-    let logger: Logger
+    public let logger: Logger
 
     private let maintenance: DatabaseURL
     private let runTask: Task<Void, Never>
 
     /// A logger for tests: warnings and errors only, so test output stays readable.
-    static var defaultLogger: Logger {
+    public static var defaultLogger: Logger {
         var logger = Logger(label: "repro.test")
         logger.logLevel = .warning
         return logger
@@ -46,7 +46,7 @@ struct TestDatabase: Sendable {
     /// Creates a new empty database and starts a client on it.
     ///
     /// - Throws: ``TestDatabaseError`` if `REPRO_TEST_DATABASE_URL` is missing or invalid.
-    static func create(logger: Logger = defaultLogger) async throws -> TestDatabase {
+    public static func create(logger: Logger = defaultLogger) async throws -> TestDatabase {
         let maintenance = try maintenanceURL()
         let name = "test_" + String(format: "%016llx", UInt64.random(in: .min ... .max))
         try await withPostgresClient(try maintenance.configuration(), logger: logger) { admin in
@@ -65,7 +65,7 @@ struct TestDatabase: Sendable {
     }
 
     /// Stops the client and drops the database, ending any session still connected to it.
-    func drop() async throws {
+    public func drop() async throws {
         runTask.cancel()
         await runTask.value
         try await withPostgresClient(try maintenance.configuration(), logger: logger) { admin in
@@ -90,14 +90,14 @@ struct TestDatabase: Sendable {
 }
 
 /// Why no test database could be made.
-struct TestDatabaseError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct TestDatabaseError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Runs `body` with a fresh ``TestDatabase`` and drops it afterwards, also when `body` throws.
 @discardableResult
-func withTestDatabase<Result: Sendable>(
+public func withTestDatabase<Result: Sendable>(
     logger: Logger = TestDatabase.defaultLogger,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (TestDatabase) async throws -> Result
@@ -116,7 +116,7 @@ func withTestDatabase<Result: Sendable>(
 
 /// Runs `body` with a client that is running for exactly that long.
 @discardableResult
-func withPostgresClient<Result: Sendable>(
+public func withPostgresClient<Result: Sendable>(
     _ configuration: PostgresClient.Configuration,
     logger: Logger = TestDatabase.defaultLogger,
     isolation: isolated (any Actor)? = #isolation,

@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ReproCore", "ReproClient", "ReproTestSupport",
+                "ReproCore", "ReproClient", "ReproStats", "ReproTestSupport", "ReproCoordinator",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

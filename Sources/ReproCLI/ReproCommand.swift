@@ -177,16 +177,3 @@ func parseStudyID(_ text: String) throws -> UUID {
     guard let id = UUID(uuidString: text) else { throw ValidationError("\(text) is not a study id (a UUID).") }
     return id
 }
-
-extension CoordinatorClient {
-    /// The report document of a study, as JSON bytes.
-    public func reportData(_ id: UUID) async throws -> Data {
-        try await send(.GET, "/v1/studies/\(id)/report")
-    }
-
-    /// The score document of a preprint, as JSON bytes.
-    public func scoreData(_ preprint: String) async throws -> Data {
-        let escaped = preprint.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? preprint
-        return try await send(.GET, "/v1/preprints/\(escaped)/score")
-    }
-}

@@ -158,3 +158,16 @@ extension CoordinatorClient {
         try await call(.POST, "/v1/results", json: ResultBatch(results: results), as: ResultBatchReceipt.self).results
     }
 }
+
+extension CoordinatorClient {
+    /// The report document of a study, as JSON bytes.
+    public func reportData(_ id: UUID) async throws -> Data {
+        try await send(.GET, "/v1/studies/\(id)/report")
+    }
+
+    /// The score document of a preprint, as JSON bytes.
+    public func scoreData(_ preprint: String) async throws -> Data {
+        let escaped = preprint.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? preprint
+        return try await send(.GET, "/v1/preprints/\(escaped)/score")
+    }
+}

@@ -43,7 +43,10 @@ public actor Worker {
         display("worker \(credentials.workerID.uuidString.lowercased().prefix(8)) connected to \(configuration.coordinatorURL) with \(configuration.slots) slot(s)")
         let pending = spool.pending().count
         if pending > 0 {
+            // Before leasing anything: a result from before a crash is accepted only while its task was
+            // not leased again, and this worker leasing it again would make the result stale itself.
             display("sending \(pending) result(s) left in the spool by an earlier run")
+            await flushSpool(deadline: .now + .seconds(10))
             spoolSignal.yield()
         }
         let executor = TaskExecutor(
@@ -184,8 +187,12 @@ public actor Worker {
     // MARK: Heartbeats
 
     func heartbeatLoop() async {
+        var lastBeat = ContinuousClock.now
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(heartbeatInterval))
+            // Short sleeps: the interval comes with the first lease, and must apply at once.
+            try? await Task.sleep(for: .milliseconds(250))
+            guard ContinuousClock.now - lastBeat >= .milliseconds(Int(heartbeatInterval * 1000)) else { continue }
+            lastBeat = .now
             let jobs = running.values.map { $0 }
             guard !jobs.isEmpty else { continue }
             let beats = jobs.map { HeartbeatRequest.Beat(taskID: $0.lease.taskID, leaseID: $0.lease.leaseID, progress: $0.handle.progress) }

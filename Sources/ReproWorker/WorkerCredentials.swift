@@ -30,6 +30,8 @@ struct WorkerCredentials: Codable, Sendable {
         try JSONEncoder().encode(self).write(to: temporary)
         // The token is a secret: readable by this user only.
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary.path)
-        _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            throw WorkerError("cannot save the worker token in \(url.path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -42,7 +42,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Python used to build virtual environments.") var python = "python3"
 
-    @Option(help: "Memory offered to tasks, in MiB (default: the machine's).") var memoryMiB: Int64 = 0
+    @Option(name: .customLong("memory-mib"), help: "Memory offered to tasks, in MiB (default: the machine's).") var memoryMiB: Int64 = 0
 
     @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The main job: a real replication study end to end on an embedded local PostgreSQL.
+#
+#   scripts/demo.sh
+#
+# Installs what is missing (PostgreSQL server, python3-venv), builds the three executables,
+# starts a coordinator on its own PostgreSQL cluster, creates a researcher and a volunteer
+# account, starts two workers, submits worker/examples/sklearn-mlp/study.yaml (5 seeds x 3
+# datasets of real scikit-learn training), shows a live progress bar, prints the report and the
+# preprint's score, and stops everything it started. Data stays in $REPRO_DEMO_DIR (default
+# /var/lib/reprogrid/demo as root, ~/.local/share/reprogrid/demo otherwise); delete it to start over.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=lib/postgres.sh
+source "$repo_root/scripts/lib/postgres.sh"
+cd "$repo_root"
+
+if [[ $(id -u) -eq 0 ]]; then
+    demo_dir=${REPRO_DEMO_DIR:-/var/lib/reprogrid/demo}
+else
+    demo_dir=${REPRO_DEMO_DIR:-$HOME/.local/share/reprogrid/demo}
+fi
+spec=${1:-worker/examples/sklearn-mlp/study.yaml}
+mkdir -p "$demo_dir"
+chmod 0755 "$demo_dir"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+step "checking the machine (PostgreSQL server binaries, python3 venv)"
+repro_pg_ensure_installed >/dev/null
+repro_ensure_python_venv
+command -v curl >/dev/null || repro_apt_install curl
+
+step "building repro-coordinator, repro-worker and repro (first build: 4-5 minutes)"
+swift build --product repro-coordinator
+swift build --product repro-worker
+swift build --product repro
+bin=$(swift build --show-bin-path)
+
+pids=()
+cleanup() {
+    local status=$?
+    if [[ ${#pids[@]} -gt 0 ]]; then
+        step "stopping workers and the coordinator"
+        for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+        for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    fi
+    if [[ $status -ne 0 ]]; then
+        echo "The demo failed; logs are in $demo_dir/*.log" >&2
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The admin key is made once and kept (0600) so a second run finds the same admin account.
+if [[ ! -s $demo_dir/admin.key ]]; then
+    (umask 077 && printf 'rg_%s\n' "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" >"$demo_dir/admin.key")
+fi
+admin_key=$(cat "$demo_dir/admin.key")
+port=$(repro_pg_free_port)
+export REPRO_COORDINATOR="http://127.0.0.1:$port"
+
+step "starting the coordinator on $REPRO_COORDINATOR (embedded PostgreSQL in $demo_dir/postgres)"
+"$bin/repro-coordinator" serve --port "$port" --data-dir "$demo_dir/postgres" \
+    --migrations-dir "$repo_root/migrations" --admin-key "$admin_key" --lease-ttl 30 --reaper-interval 2 \
+    >"$demo_dir/coordinator.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 120); do
+    if curl -fsS "$REPRO_COORDINATOR/readyz" >/dev/null 2>&1; then break; fi
+    if ! kill -0 "${pids[0]}" 2>/dev/null; then
+        cat "$demo_dir/coordinator.log" >&2
+        echo "The coordinator stopped during start-up (log above)." >&2
+        exit 1
+    fi
+    sleep 0.5
+done
+curl -fsS "$REPRO_COORDINATOR/readyz" >/dev/null
+
+step "creating a researcher and a volunteer account"
+researcher_key=$(REPRO_KEY=$admin_key "$bin/repro" accounts create --name demo-researcher --role researcher)
+volunteer_key=$(REPRO_KEY=$admin_key "$bin/repro" accounts create --name demo-volunteer --role volunteer)
+
+step "starting two workers (the first task builds the scikit-learn virtualenv: about a minute)"
+for name in alpha beta; do
+    "$bin/repro-worker" --token "$volunteer_key" --name "demo-$name" --work-dir "$demo_dir/worker-$name" \
+        --cache-dir "$demo_dir/cache" --lease-wait 10 >"$demo_dir/worker-$name.log" 2>&1 &
+    pids+=($!)
+done
+
+step "submitting $spec and following it"
+export REPRO_KEY=$researcher_key
+"$bin/repro" submit "$spec" --watch
+
+preprint=$(awk -F'"' '/^  id:/ {print $2; exit}' "$spec")
+step "reproducibility score of $preprint over all its studies"
+"$bin/repro" score "$preprint"
+
+step "done: worker logs are in $demo_dir/worker-*.log, the coordinator's in $demo_dir/coordinator.log"

@@ -89,6 +89,27 @@ let package = Package(
             name: "repro",
             dependencies: ["ReproCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Benchmarks of issues 3 and 4 (lease → result cycle, report computation); run by scripts/bench.sh.
+        .executableTarget(
+            name: "repro-bench",
+            dependencies: [
+                "ReproCoordinator", "ReproClient", "ReproCore", "ReproStats",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Funders' queries and feedback summary benchmark (issue 5); run by scripts/bench-queries.sh.
+        .executableTarget(
+            name: "repro-bench-queries",
+            dependencies: [
+                "ReproCoordinator", "ReproStats",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Shared by the database-backed test targets: a fresh database per test on the cluster that
         // scripts/test.sh starts.
         .target(

@@ -44,6 +44,8 @@ public func buildApplication(
     let gate = StartupGate()
     services.append(NotificationListener(client: client, wakeup: wakeup, gate: gate, logger: logger))
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
+    services.append(
+        ScoreMaintainer(scores: ScoreRepository(client: client, studies: studies, logger: logger), gate: gate, logger: logger))
 
     let router = buildRouter(
         configuration: configuration, client: client, wakeup: wakeup, queue: queue, accounts: accounts,
@@ -81,6 +83,7 @@ public func buildRouter(
     router.add(middleware: ProblemMiddleware<AppRequestContext>())
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: Authenticator(accounts: accounts, cacheTTL: configuration.authCacheTTL))
+    router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
     let routes = RouteGuard(router: router)
     let policy = configuration.policy
     HealthController(client: client, logger: logger).register(on: routes)
@@ -92,6 +95,11 @@ public func buildRouter(
         accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy), queue: queue,
         policy: policy
     ).register(on: routes)
+    let preprints = PreprintRepository(client: client, logger: logger)
+    let scores = ScoreRepository(client: client, studies: studies, logger: logger)
+    PreprintController(preprints: preprints, scores: scores).register(on: routes)
+    ScoreController(scores: scores).register(on: routes)
+    FeedbackController(feedback: FeedbackRepository(client: client, logger: logger), preprints: preprints).register(on: routes)
     return (router, routes.routes)
 }
 

@@ -24,12 +24,16 @@ public struct CoordinatorConfiguration: Sendable {
     public var authCacheTTL: Duration
     /// Size of the PostgreSQL connection pool.
     public var maxConnections: Int
+    /// Lets anonymous callers read the funders' routes (scores, summaries, preprints, feedback) for
+    /// preprints with a completed study (`--public-read`); off by default.
+    public var publicRead: Bool
 
     /// Creates a configuration with the defaults of `repro-coordinator serve`.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
-        specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20
+        specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
+        publicRead: Bool = false
     ) {
         self.host = host
         self.port = port
@@ -40,6 +44,7 @@ public struct CoordinatorConfiguration: Sendable {
         self.specLimits = specLimits
         self.authCacheTTL = authCacheTTL
         self.maxConnections = maxConnections
+        self.publicRead = publicRead
     }
 }
 

@@ -66,6 +66,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Initial admin key when no admin exists (default: $REPRO_ADMIN_KEY, else generated and printed once).")
     var adminKey: String?
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
+    @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
+    var publicRead = false
 
     func run() async throws {
         let logger = log.makeLogger(label: "repro.coordinator")
@@ -76,7 +78,7 @@ struct Serve: AsyncParsableCommand {
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
             adminKey: adminKey ?? ProcessInfo.processInfo.environment["REPRO_ADMIN_KEY"],
-            specLimits: limits)
+            specLimits: limits, publicRead: publicRead)
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()

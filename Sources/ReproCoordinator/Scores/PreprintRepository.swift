@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ReproCore
+
+/// Preprints as records of their own: metadata written through the API (study submission writes it
+/// too), read together with the stored score and the feedback summary.
+public struct PreprintRepository: Sendable {
+    let client: PostgresClient
+    let feedback: FeedbackRepository
+    let logger: Logger
+
+    /// Creates the repository.
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.feedback = FeedbackRepository(client: client, logger: logger)
+        self.logger = logger
+    }
+
+    /// True when the preprint exists (and, for the anonymous reader, has a completed study).
+    func exists(_ id: String, completedOnly: Bool = false) async throws -> Bool {
+        let rows = try await client.query(
+            """
+            SELECT 1 FROM preprints p JOIN preprint_scores s ON s.preprint_id = p.id
+            WHERE p.id = \(id) AND (NOT \(completedOnly) OR s.has_completed_study)
+            """, logger: logger)
+        for try await _ in rows { return true }
+        return false
+    }
+
+    /// The record, or nil.
+    func record(_ id: String, completedOnly: Bool) async throws -> PreprintRecord? {
+        let rows = try await client.query(
+            """
+            SELECT p.title, p.authors, p.institutions, p.field, p.funding::text, p.published_on::text, p.score_dirty,
+                   (SELECT count(*) FROM studies st WHERE st.preprint_id = p.id),
+                   s.score, s.reproduced, s.decided, s.inconclusive, s.insufficient_runs, s.runs, s.badge, s.computed_at,
+                   s.updated_at
+            FROM preprints p JOIN preprint_scores s ON s.preprint_id = p.id
+            WHERE p.id = \(id) AND (NOT \(completedOnly) OR s.has_completed_study)
+            """, logger: logger)
+        var found:
+            (String, [String], [String], String?, String, String?, Bool, Int64, Double?, Int, Int, Int, Int, Int, String?,
+                Date?, Date)?
+        for try await row in rows.decode(
+            (String, [String], [String], String?, String, String?, Bool, Int64, Double?, Int, Int, Int, Int, Int, String?,
+                Date?, Date).self)
+        {
+            found = row
+        }
+        guard let row = found else { return nil }
+        let score = row.15.map {
+            ScoreHistoryEntry(
+                score: row.8, reproduced: row.9, decided: row.10, inconclusive: row.11, insufficientRuns: row.12,
+                runs: row.13, badge: row.14, computedAt: $0)
+        }
+        let summary = try await feedback.summary(preprint: id)
+        return PreprintRecord(
+            id: id, title: row.0, authors: row.1, institutions: row.2, field: row.3,
+            funding: ScoreRepository.funding(row.4), date: row.5, studies: Int(row.7), score: score,
+            scorePending: row.6, feedback: summary, updatedAt: row.16)
+    }
+
+    /// Creates or replaces a preprint's metadata; true when it was created.
+    func upsert(_ id: String, _ update: PreprintUpdate) async throws -> Bool {
+        let funding = String(decoding: try JSONEncoder().encode(update.funding ?? []), as: UTF8.self)
+        let rows = try await client.query(
+            """
+            INSERT INTO preprints (id, title, authors, institutions, field, funding, published_on)
+            VALUES (\(id), \(update.title), \(update.authors ?? []), \(update.institutions ?? []), \(update.field),
+                    \(funding)::jsonb, \(update.date)::date)
+            ON CONFLICT (id) DO UPDATE SET
+                title = EXCLUDED.title, authors = EXCLUDED.authors, institutions = EXCLUDED.institutions,
+                field = EXCLUDED.field, funding = EXCLUDED.funding, published_on = EXCLUDED.published_on,
+                updated_at = now()
+            RETURNING (xmax = 0)
+            """, logger: logger)
+        for try await inserted in rows.decode(Bool.self) { return inserted }
+        return false
+    }
+}

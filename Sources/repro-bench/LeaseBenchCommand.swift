@@ -1,0 +1,173 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import Logging
+import PostgresNIO
+import ReproClient
+import ReproCoordinator
+import ReproCore
+
+/// `repro-bench lease`: the lease → result cycle of issue 3 over HTTP, then the bare lease statement
+/// under pgbench on the same cluster.
+struct LeaseBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lease",
+        abstract: "Drive lease → result over HTTP with simulated workers; compare with pgbench's lease rate.",
+        discussion: """
+            Starts the coordinator in this process on a free 127.0.0.1 port, creates accounts, workers and one \
+            study of --tasks no-op tasks through the API, then runs --workers concurrent workers that lease up \
+            to --batch tasks and post their results at once, until every task is accepted. Then copies the study \
+            as a queue of queued tasks and runs pgbench with the coordinator's lease statement on it.
+            """)
+
+    @Option(help: "URL of a fresh, empty database to run in (postgres://…).")
+    var databaseURL: String?
+
+    @Option(help: "URL of the cluster's maintenance database; a fresh database is created there and dropped after.")
+    var maintenanceURL: String?
+
+    @Option(help: "Simulated workers running at once (default 8).")
+    var workers = 8
+
+    @Option(help: "Tasks in the study (default 20000).")
+    var tasks = 20_000
+
+    @Option(help: "Most tasks per lease request, and results per result request (default 10).")
+    var batch = 10
+
+    @Option(help: "Size of the coordinator's PostgreSQL pool (default 20, the coordinator's own default).")
+    var poolSize = 20
+
+    @Option(help: "Seconds the coordinator caches an API key lookup (default 10, the coordinator's own default).")
+    var authCacheSeconds = 10
+
+    @Option(help: "pgbench clients (default: as many as --workers).")
+    var pgbenchClients: Int?
+
+    @Option(help: "Seconds pgbench runs (default 20).")
+    var pgbenchSeconds = 20
+
+    @Option(help: "pgbench executable, a path or a name on the PATH (default pgbench).")
+    var pgbench = "pgbench"
+
+    @Flag(help: "Skip the pgbench baseline.")
+    var skipPgbench = false
+
+    @Flag(help: "Print EXPLAIN (ANALYZE, BUFFERS) of the lease statement on the pgbench queue.")
+    var explain = false
+
+    @Option(help: "Seconds after which the HTTP run gives up (default 600).")
+    var timeLimit = 600
+
+    func validate() throws {
+        guard databaseURL != nil || maintenanceURL != nil else {
+            throw ValidationError("Pass --database-url or --maintenance-url.")
+        }
+        guard workers >= 1, tasks >= 1, (1...50).contains(batch), poolSize >= 2, pgbenchSeconds >= 1, timeLimit >= 1 else {
+            throw ValidationError("workers, tasks, pool size and durations must be positive; batch 1…50.")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "repro-bench")
+        logger.logLevel = .warning
+        let (database, maintenanceRunner) = try await BenchDatabase.open(
+            databaseURL: databaseURL, maintenanceURL: maintenanceURL, logger: logger)
+        defer { maintenanceRunner.cancel() }
+        do {
+            try await measure(database: database, logger: logger)
+        } catch {
+            try? await database.drop()
+            throw error
+        }
+        try await database.drop()
+    }
+
+    private func measure(database: BenchDatabase, logger: Logger) async throws {
+        print("== lease → result: \(workers) workers, \(tasks) tasks, batch \(batch), database \(database.url.database ?? "?")")
+        let coordinator = try await InProcessCoordinator.start(
+            database: database.url, tasks: tasks, poolSize: poolSize, authCacheTTL: .seconds(authCacheSeconds),
+            logger: logger)
+        var http = HTTPClient.Configuration()
+        // One connection per simulated worker, as separate volunteer machines would have; the shared
+        // client's default of 8 per host would queue requests inside the load generator.
+        http.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: workers + 2)
+        let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+        let outcome: Result<(LeaseRunFigures, UUID, UUID), any Error>
+        do {
+            let setup = try await BenchSetup.create(
+                baseURL: coordinator.baseURL, adminKey: coordinator.adminKey, http: httpClient, workers: workers,
+                tasks: tasks, batch: batch)
+            let figures = try await runCycle(setup: setup, database: database, http: httpClient)
+            outcome = .success((figures, setup.studyID, setup.workerIDs[0]))
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await httpClient.shutdown()
+        await coordinator.stop()
+        let (figures, studyID, workerID) = try outcome.get()
+        figures.print()
+
+        guard !skipPgbench else { return }
+        let client = PostgresClient(configuration: try database.url.configuration(), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        let baseline = PgbenchBaseline(database: database.url, pgbench: pgbench, logger: logger)
+        let queue = try await baseline.prepareQueue(copying: studyID, client: client)
+        let script = PgbenchBaseline.script(
+            worker: workerID, batch: batch, memoryBytes: BenchSetup.workerMemoryBytes, gpus: 0,
+            ttlSeconds: LeasePolicy().ttlSeconds)
+        if explain {
+            try await LeasePlan.print(
+                PgbenchBaseline.leaseStatement(
+                    worker: workerID, batch: batch, memoryBytes: BenchSetup.workerMemoryBytes, gpus: 0,
+                    ttlSeconds: LeasePolicy().ttlSeconds), client: client, logger: logger)
+        }
+        let clients = pgbenchClients ?? workers
+        let pgbenchFigures = try await baseline.run(
+            script: script, study: queue, clients: clients, seconds: pgbenchSeconds, client: client)
+        figures.printComparison(with: pgbenchFigures, batch: batch)
+    }
+
+    /// The timed part: every worker loops until the last task is accepted; commits are read around it.
+    private func runCycle(setup: BenchSetup, database: BenchDatabase, http: HTTPClient) async throws -> LeaseRunFigures {
+        // Let the pool's backends idle past PostgreSQL's one-second statistics flush, so set-up commits
+        // are in the first reading and not in the delta.
+        try await Task.sleep(for: .milliseconds(1500))
+        let commitsBefore = try await database.committedTransactions()
+        let progress = RunProgress(target: tasks)
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(timeLimit)
+        let measurements = try await withThrowingTaskGroup(of: SimulatedWorker.Measurements.self) { group in
+            for token in setup.workerTokens {
+                let worker = SimulatedWorker(
+                    client: CoordinatorClient(baseURL: setup.baseURL, key: token, http: http), batch: batch,
+                    waitSeconds: 1, progress: progress, deadline: deadline)
+                group.addTask { try await worker.run() }
+            }
+            var all: [SimulatedWorker.Measurements] = []
+            while let finished = try await group.next() {
+                all.append(finished)
+                // The first worker to stop saw the run complete; the rest may sit in a long poll.
+                if progress.isComplete { group.cancelAll() }
+            }
+            return all
+        }
+        guard let end = progress.completionInstant else {
+            throw BenchError("the run ended with \(progress.acceptedCount) of \(tasks) tasks accepted")
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        let commitsAfter = try await database.committedTransactions()
+        let status = try await CoordinatorClient(baseURL: setup.baseURL, key: setup.researcherKey, http: http)
+            .study(setup.studyID)
+        guard status.tasks.succeeded == tasks, status.state == .completed else {
+            throw BenchError("the study ended \(status.state) with \(status.tasks.succeeded) of \(tasks) tasks succeeded")
+        }
+        return LeaseRunFigures(
+            workers: workers, tasks: tasks, batch: batch, elapsed: end - start,
+            commits: commitsAfter - commitsBefore,
+            lease: LatencyDistribution(measurements.flatMap(\.leaseLatencies)),
+            result: LatencyDistribution(measurements.flatMap(\.resultLatencies)),
+            emptyLeases: measurements.map(\.emptyLeases).reduce(0, +))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import ReproClient
+import ReproCore
+
+/// One simulated volunteer worker: lease up to `batch` tasks, answer them at once with a no-op success
+/// in one result batch, repeat until every task of the run is accepted or the time limit passes.
+struct SimulatedWorker: Sendable {
+    /// What one worker measured; merged by the benchmark after the run.
+    struct Measurements: Sendable {
+        var leaseLatencies: [Duration] = []
+        var resultLatencies: [Duration] = []
+        /// Lease requests that came back empty (long polls at the end of the run), kept out of the latencies.
+        var emptyLeases = 0
+        var accepted = 0
+    }
+
+    let client: CoordinatorClient
+    let batch: Int
+    /// Long-poll wait of a lease request, so idle workers at the tail do not spin on the database.
+    let waitSeconds: Double
+    let progress: RunProgress
+    let deadline: ContinuousClock.Instant
+
+    /// Runs the loop; returns early (without error) when the run is complete, even mid-request.
+    func run() async throws -> Measurements {
+        var measurements = Measurements()
+        let clock = ContinuousClock()
+        while !progress.isComplete {
+            guard clock.now < deadline else { throw BenchError("time limit reached before every task was accepted") }
+            do {
+                let leaseStart = clock.now
+                let leases = try await client.lease(max: batch, wait: waitSeconds).leases
+                guard !leases.isEmpty else {
+                    measurements.emptyLeases += 1
+                    continue
+                }
+                measurements.leaseLatencies.append(clock.now - leaseStart)
+                let results = leases.map { lease in
+                    TaskResult(
+                        taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: 0,
+                        metrics: ["score": 0.5], error: nil, logTail: nil, fingerprint: nil, hardwareClass: "bench-cpu")
+                }
+                let resultStart = clock.now
+                let receipts = try await client.submitResults(results)
+                measurements.resultLatencies.append(clock.now - resultStart)
+                let accepted = receipts.filter { $0.status == .accepted }.count
+                guard accepted == results.count else {
+                    throw BenchError("only \(accepted) of \(results.count) results were accepted: \(receipts.map(\.detail))")
+                }
+                measurements.accepted += accepted
+                progress.add(accepted: accepted)
+            } catch {
+                // Once the run is complete the benchmark cancels the long polls still waiting: not a failure.
+                if progress.isComplete { break }
+                throw error
+            }
+        }
+        return measurements
+    }
+}

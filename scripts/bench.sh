@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|all]` (default all).
+#
+# Builds repro-bench in release mode (its own scratch path, .build-release), starts a throwaway
+# PostgreSQL cluster under /tmp, runs the lease → result benchmark for each worker count in
+# BENCH_WORKERS (default "8 32") with BENCH_TASKS tasks (default 20000) and BENCH_BATCH per lease
+# (default 10) — each followed by pgbench with the lease statement on the same cluster — then the report
+# benchmark, and always stops the cluster afterwards.
+#
+# The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh).
+# That makes commits cheaper than on a durable server, for the coordinator and for pgbench alike: the
+# figures compare the two on the same cluster; they are not absolute rates of a production database.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/postgres.sh
+source "$repo_root/scripts/lib/postgres.sh"
+
+which=${1:-all}
+case $which in
+    lease | report | all) ;;
+    *)
+        echo "usage: scripts/bench.sh [lease|report|all]" >&2
+        exit 2
+        ;;
+esac
+workers_list=${BENCH_WORKERS:-8 32}
+tasks=${BENCH_TASKS:-20000}
+batch=${BENCH_BATCH:-10}
+# Extra options for `repro-bench lease`, e.g. BENCH_LEASE_ARGS="--explain --auth-cache-seconds 0".
+read -r -a lease_args <<<"${BENCH_LEASE_ARGS:-}"
+
+on_exit() {
+    local status=$?
+    if [[ $status -ne 0 ]]; then
+        repro_pg_throwaway_stop print-log
+    else
+        repro_pg_throwaway_stop
+    fi
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "==> building repro-bench (release)"
+(cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-bench)
+bench="$repo_root/.build-release/release/repro-bench"
+
+echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
+$(free -h | awk '/^Mem:/ {print $2}') RAM, $(date -u +%Y-%m-%dT%H:%MZ)"
+
+if [[ $which == lease || $which == all ]]; then
+    # shellcheck disable=SC2119 # no extra postgres options: the throwaway defaults are what we measure
+    repro_pg_throwaway_start
+    echo "==> PostgreSQL $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -Atc 'SHOW server_version') \
+on port $REPRO_PG_PORT (fsync=off, synchronous_commit=off)"
+    pgbench_bin="$(repro_pg_bindir)/pgbench"
+    [[ -x $pgbench_bin ]] || pgbench_bin=pgbench
+    for workers in $workers_list; do
+        # The migrations folder is found from the working directory.
+        (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers "$workers" \
+            --tasks "$tasks" --batch "$batch" --pgbench "$pgbench_bin" ${lease_args[@]+"${lease_args[@]}"})
+    done
+fi
+
+if [[ $which == report || $which == all ]]; then
+    "$bench" report --runs 100000 --datasets 10 --replicas 2 --repetitions 5
+fi

@@ -32,10 +32,10 @@ repro_pg_ensure_installed >/dev/null
 repro_ensure_python_venv
 command -v curl >/dev/null || repro_apt_install curl
 
-step "building repro-coordinator, repro-worker and repro (first build: 4-5 minutes)"
-swift build --product repro-coordinator
-swift build --product repro-worker
-swift build --product repro
+step "building (first build: about 5 minutes)"
+# With the tests, like scripts/test.sh: both commands then share one build instead of recompiling
+# every module with and without -enable-testing in turn.
+swift build --build-tests
 bin=$(swift build --show-bin-path)
 
 pids=()

@@ -137,7 +137,10 @@ struct LeaseLifecycleTests {
 
     @Test("failed attempts back off and retry; past max_attempts the task fails with its last error")
     func retriesAndMaxAttempts() async throws {
-        try await CoordinatorHarness.run { harness in
+        // A long backoff, and time moved by SQL instead of sleeping: the test does not depend on how
+        // fast the machine is.
+        let policy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 60, reaperIntervalSeconds: 3600)
+        try await CoordinatorHarness.run(policy: policy) { harness in
             let researcher = try await harness.key(.researcher)
             let bundle = try await harness.bundle(researcher: researcher)
             let created = try await harness.submit(
@@ -149,15 +152,15 @@ struct LeaseLifecycleTests {
             let receipt = try await queue.record(results: [Self.result(first, .failed)], worker: worker.workerID)[0]
             #expect(receipt.status == .recorded)
             #expect(receipt.taskState == .queued)
-            // Backed off: not_before is in the future, so an immediate lease finds nothing.
+            // Backed off by 60 s ± 25 %: not before 45 s from now, so an immediate lease finds nothing.
             let rows = try await harness.database.client.query(
-                "SELECT not_before > now(), last_error FROM tasks WHERE id = \(first.taskID)")
-            for try await (future, error) in rows.decode((Bool, String?).self) {
-                #expect(future)
+                "SELECT not_before > now() + interval '44 seconds', last_error FROM tasks WHERE id = \(first.taskID)")
+            for try await (backedOff, error) in rows.decode((Bool, String?).self) {
+                #expect(backedOff)
                 #expect(error == "exit status 1")
             }
             #expect(try await queue.lease(worker: worker.workerID, max: 1, memoryBytes: 8 << 30, gpus: 0).isEmpty)
-            try await Task.sleep(for: .milliseconds(200))  // backoff base is 50 ms in the harness (±25 %)
+            try await harness.database.client.query("UPDATE tasks SET not_before = now() WHERE id = \(first.taskID)")
 
             let second = try #require(try await queue.lease(worker: worker.workerID, max: 1, memoryBytes: 8 << 30, gpus: 0).first)
             #expect(second.attempt == 2)

@@ -24,7 +24,7 @@ enum ReportRenderer {
                 table.append([
                     entry.metric, "\(s.n)", f(s.mean), f(s.sd),
                     s.ci95Mean.map { "[\(f($0.lower)), \(f($0.upper))]" } ?? "—", f(s.min), f(s.max), f(s.median),
-                    s.cv.map { String(format: "%.2f", $0 * 100) } ?? "—", "\(entry.outlierRuns.count)",
+                    s.cv.map { String(format: "%.2f", $0) } ?? "—", "\(entry.outlierRuns.count)",
                 ])
             }
             out.append(contentsOf: Self.table(table).map { "  " + $0 })

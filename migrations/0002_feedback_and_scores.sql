@@ -129,6 +129,8 @@ CREATE TABLE feedback (
     body           text NOT NULL DEFAULT '' CHECK (length(body) <= 5000),
     helpful        int NOT NULL DEFAULT 0,
     unhelpful      int NOT NULL DEFAULT 0,
+    -- Wilson 95 % lower bound of helpful / (helpful + unhelpful), set on each vote; null without votes.
+    helpful_lb     double precision,
     created_at     timestamptz NOT NULL DEFAULT now(),
     replaced_at    timestamptz,
     hidden_at      timestamptz,
@@ -140,6 +142,9 @@ CREATE UNIQUE INDEX feedback_one_current ON feedback (preprint_id, account_id) W
 CREATE INDEX feedback_visible ON feedback (preprint_id, created_at DESC, id DESC)
     WHERE replaced_at IS NULL AND hidden_at IS NULL;
 CREATE INDEX feedback_account ON feedback (account_id, preprint_id, created_at);
+-- Highlights: the best-voted visible items of a preprint, in the order of FeedbackStatistics.
+CREATE INDEX feedback_highlights ON feedback (preprint_id, helpful_lb DESC, helpful DESC, id)
+    WHERE replaced_at IS NULL AND hidden_at IS NULL AND helpful_lb IS NOT NULL;
 
 CREATE TABLE feedback_votes (
     feedback_id  uuid NOT NULL REFERENCES feedback(id) ON DELETE CASCADE,
@@ -186,3 +191,12 @@ CREATE TABLE feedback_preprint_terms (
     occurrences  int NOT NULL,
     PRIMARY KEY (preprint_id, term)
 );
+
+-- Items carrying each tag in one preprint's visible current feedback (each tag once per item).
+CREATE TABLE feedback_preprint_tags (
+    preprint_id  text NOT NULL REFERENCES preprints(id) ON DELETE CASCADE,
+    tag          text NOT NULL,
+    items        int NOT NULL,
+    PRIMARY KEY (preprint_id, tag)
+);
+CREATE INDEX feedback_preprint_tags_top ON feedback_preprint_tags (preprint_id, items DESC, tag);

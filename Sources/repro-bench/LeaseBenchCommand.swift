@@ -116,7 +116,7 @@ struct LeaseBenchCommand: AsyncParsableCommand {
         let queue = try await baseline.prepareQueue(copying: studyID, client: client)
         let script = PgbenchBaseline.script(
             worker: workerID, batch: batch, memoryBytes: BenchSetup.workerMemoryBytes, gpus: 0,
-            ttlSeconds: LeasePolicy().ttlSeconds)
+            ttlSeconds: LeasePolicy().ttlSeconds, study: queue)
         if explain {
             try await LeasePlan.print(
                 PgbenchBaseline.leaseStatement(

@@ -7,9 +7,9 @@ import ReproCoordinator
 /// ceiling the coordinator's task rate is compared with.
 ///
 /// The script runs the coordinator's lease statement exactly as `TaskQueue.lease` sends it (values
-/// inlined where the coordinator binds them), then returns the oldest leased rows to the queue with a
-/// reaper-like statement so the queue never drains. Each script execution is two commits; pgbench's
-/// "tps" counts scripts, i.e. lease statements per second.
+/// inlined where the coordinator binds them), then inserts as many fresh queued tasks so the queue never
+/// drains (see ``script(worker:batch:memoryBytes:gpus:ttlSeconds:study:)``). Each script execution is two
+/// commits; pgbench's "tps" counts scripts, i.e. lease statements per second.
 struct PgbenchBaseline: Sendable {
     /// What pgbench measured.
     struct Figures: Sendable {
@@ -47,6 +47,10 @@ struct PgbenchBaseline: Sendable {
             SELECT \(copy), seed_group, dataset, seed, configuration, replica, arguments, gpus, memory_bytes, max_attempts
             FROM tasks WHERE study_id = \(study)
             """, logger: logger)
+        let next = try await client.query("SELECT coalesce(max(seed_group), 0) + 1 FROM tasks WHERE study_id = \(copy)", logger: logger)
+        var start = 1
+        for try await value in next.decode(Int.self) { start = value }
+        try await client.query(PostgresQuery(unsafeSQL: "CREATE SEQUENCE repro_bench_seed_group START \(start)"), logger: logger)
         // The HTTP run started on a table autovacuum may or may not have analysed; give pgbench's run
         // current statistics so the plan is the steady-state one.
         try await client.query("ANALYZE tasks", logger: logger)
@@ -86,16 +90,19 @@ struct PgbenchBaseline: Sendable {
         """
     }
 
-    /// The pgbench script: one lease, then requeue as many of the oldest leases (the reaper's index).
-    static func script(worker: UUID, batch: Int, memoryBytes: Int64, gpus: Int, ttlSeconds: Double) -> String {
+    /// The pgbench script: one lease, then as many fresh queued tasks at the tail of the queue, so it
+    /// never drains. Requeueing the leased rows instead was tried and is wrong for a queue: the same
+    /// few head rows get a new version per transaction, the partial index `tasks_queued` fills with
+    /// dead entries faster than autovacuum clears them, and the lease slows down without bound.
+    static func script(
+        worker: UUID, batch: Int, memoryBytes: Int64, gpus: Int, ttlSeconds: Double, study: UUID
+    ) -> String {
         leaseStatement(worker: worker, batch: batch, memoryBytes: memoryBytes, gpus: gpus, ttlSeconds: ttlSeconds)
             + ";\n"
             + """
-            UPDATE tasks t
-            SET state = 'queued', lease_id = NULL, worker_id = NULL, lease_expires_at = NULL, updated_at = now()
-            FROM (SELECT id FROM tasks WHERE state = 'leased' ORDER BY lease_expires_at LIMIT \(batch)
-                  FOR UPDATE SKIP LOCKED) old
-            WHERE t.id = old.id;
+            INSERT INTO tasks (study_id, seed_group, dataset, seed, replica, arguments, memory_bytes, max_attempts)
+            SELECT '\(study)'::uuid, g, 'bench', g, 0, '["python3", "train.py"]'::jsonb, 1073741824, 3
+            FROM (SELECT nextval('repro_bench_seed_group')::int AS g FROM generate_series(1, \(batch))) fresh;
 
             """
     }
@@ -126,7 +133,7 @@ struct PgbenchBaseline: Sendable {
         if let password = database.password { environment["PGPASSWORD"] = password }
 
         let before = try await leasedSoFar(study: study, client: client)
-        let output = try await ChildProcess.run(pgbench, arguments: arguments, environment: environment)
+        let output = try await ChildProcess.run("timeout", arguments: ["\(seconds + 60)", pgbench] + arguments, environment: environment)
         let after = try await leasedSoFar(study: study, client: client)
 
         guard let tps = Self.number(after: "tps = ", in: output),

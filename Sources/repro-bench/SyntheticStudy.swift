@@ -24,7 +24,8 @@ struct SyntheticStudy: Sendable {
     /// One row per run and metric; replicas alternate between two hardware classes.
     func values() -> [RunValue] {
         var generator = SplitMix64(seed: 20_240_101)
-        let workers = (0..<32).map { _ in UUID() }
+        // Fixed ids, so two builds of the report can be compared byte for byte.
+        let workers = (0..<32).map { UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", $0))! }
         var rows: [RunValue] = []
         rows.reserveCapacity(runCount * Self.metrics.count)
         var runID: Int64 = 0

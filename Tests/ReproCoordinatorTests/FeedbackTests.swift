@@ -234,6 +234,8 @@ struct FeedbackTests {
                 #expect(got.count == want.count)
             }
 
+            try await Self.expectMatchesFeedbackStatistics(summary, harness: harness)
+
             // Hiding the not_reproduced item: 2/2 reproduced, mean 4.5, C = (5 + 4 + 1) / 3.
             let moderator = try await harness.key(.moderator)
             _ = try await harness.request(
@@ -246,6 +248,50 @@ struct FeedbackTests {
             let visible = [texts[0], texts[1], texts[3]]
             let reference2 = KeyPhrases.top(texts: visible, corpus: KeyPhraseCorpus(texts: visible + [otherText]))
             #expect(after.keyPhrases.map(\.phrase) == reference2.map(\.phrase))
+            try await Self.expectMatchesFeedbackStatistics(after, harness: harness)
+        }
+    }
+
+    /// The summary read from the aggregates maintained on write equals ReproStats' FeedbackStatistics
+    /// computed from the visible items themselves.
+    static func expectMatchesFeedbackStatistics(_ summary: FeedbackSummary, harness: CoordinatorHarness) async throws {
+        let rows = try await harness.database.client.query(
+            """
+            SELECT preprint_id, id, verdict, rating, tags, body, helpful, unhelpful FROM feedback
+            WHERE replaced_at IS NULL AND hidden_at IS NULL
+            """)
+        var items: [FeedbackItem] = []
+        var allTexts: [String] = []
+        var ratings: [Int] = []
+        for try await (preprint, id, verdict, rating, tags, body, helpful, unhelpful)
+            in rows.decode((String, UUID, String, Int?, [String], String, Int, Int).self)
+        {
+            allTexts.append(body)
+            if let rating { ratings.append(rating) }
+            guard preprint == summary.preprintID else { continue }
+            items.append(
+                FeedbackItem(
+                    id: id.uuidString.lowercased(), verdict: FeedbackItem.Verdict(rawValue: verdict)!, rating: rating,
+                    tags: tags, text: body, helpful: helpful, unhelpful: unhelpful))
+        }
+        let mean = Double(ratings.reduce(0, +)) / Double(ratings.count)
+        let reference = FeedbackStatistics(items: items, globalMeanRating: mean, corpus: KeyPhraseCorpus(texts: allTexts))
+        #expect(summary.items == items.count)
+        #expect(summary.verdictCounts.reproduced == reference.verdictCounts.reproduced)
+        #expect(summary.verdictCounts.partially == reference.verdictCounts.partially)
+        #expect(summary.verdictCounts.notReproduced == reference.verdictCounts.notReproduced)
+        #expect(summary.verdictCounts.comment == reference.verdictCounts.comment)
+        #expect(summary.reproducedShareLowerBound == reference.reproducedShareLowerBound)
+        #expect(summary.ratingMean == reference.ratingMean)
+        #expect(summary.ratingCount == reference.ratingCount)
+        #expect(abs((summary.ratingBayesian ?? -1) - (reference.ratingBayesian ?? -2)) < 1e-12)
+        #expect(summary.topTags.map(\.tag) == reference.topTags.map(\.tag))
+        #expect(summary.topTags.map(\.count) == reference.topTags.map(\.count))
+        #expect(summary.highlights.map(\.id) == reference.highlights.map(\.id))
+        #expect(summary.highlights.map(\.helpfulLowerBound) == reference.highlights.map(\.helpfulLowerBound))
+        #expect(summary.keyPhrases.map(\.phrase) == reference.keyPhrases.map(\.phrase))
+        for (got, want) in zip(summary.keyPhrases, reference.keyPhrases) {
+            #expect(abs(got.weight - want.weight) < 1e-12)
         }
     }
 

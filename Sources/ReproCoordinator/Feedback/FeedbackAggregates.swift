@@ -13,6 +13,7 @@ enum FeedbackAggregates {
         var preprintID: String
         var verdict: FeedbackItem.Verdict
         var rating: Int?
+        var tags: [String]
         var text: String
     }
 
@@ -48,6 +49,15 @@ enum FeedbackAggregates {
                 comment = s.comment + EXCLUDED.comment, rating_sum = s.rating_sum + EXCLUDED.rating_sum,
                 rating_count = s.rating_count + EXCLUDED.rating_count, single_terms = s.single_terms + EXCLUDED.single_terms
             """, logger: logger)
+        if !item.tags.isEmpty {
+            let tags = Array(Set(item.tags)).sorted()
+            try await connection.query(
+                """
+                INSERT INTO feedback_preprint_tags AS p (preprint_id, tag, items)
+                SELECT \(item.preprintID), t, \(sign) FROM unnest(\(tags)::text[]) AS t
+                ON CONFLICT (preprint_id, tag) DO UPDATE SET items = p.items + EXCLUDED.items
+                """, logger: logger)
+        }
         guard !distinct.isEmpty else { return }
         try await connection.query(
             """

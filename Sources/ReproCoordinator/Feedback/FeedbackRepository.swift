@@ -57,12 +57,13 @@ public struct FeedbackRepository: Sendable {
                 """
                 UPDATE feedback SET replaced_at = now()
                 WHERE preprint_id = \(preprint) AND account_id = \(account) AND replaced_at IS NULL
-                RETURNING verdict, rating, body, hidden_at IS NOT NULL
+                RETURNING verdict, rating, tags, body, hidden_at IS NOT NULL
                 """, logger: logger)
-            for try await (verdict, rating, body, hidden) in previous.decode((String, Int?, String, Bool).self) where !hidden {
+            for try await (verdict, rating, tags, body, hidden) in previous.decode((String, Int?, [String], String, Bool).self)
+            where !hidden {
                 let old = FeedbackAggregates.Contribution(
                     preprintID: preprint, verdict: FeedbackItem.Verdict(rawValue: verdict) ?? .comment, rating: rating,
-                    text: body)
+                    tags: tags, text: body)
                 try await FeedbackAggregates.apply(old, sign: -1, on: connection, logger: logger)
             }
             let inserted = try await connection.query(
@@ -76,7 +77,7 @@ public struct FeedbackRepository: Sendable {
             for try await row in inserted.decode(Row.self) { stored = Self.view(row) }
             guard let stored else { throw Problem.badRequest("The feedback was not stored.") }
             let new = FeedbackAggregates.Contribution(
-                preprintID: preprint, verdict: input.verdict, rating: input.rating, text: input.text)
+                preprintID: preprint, verdict: input.verdict, rating: input.rating, tags: input.tags, text: input.text)
             try await FeedbackAggregates.apply(new, sign: 1, on: connection, logger: logger)
             let history = try await connection.query(
                 """
@@ -127,7 +128,8 @@ public struct FeedbackRepository: Sendable {
                 try await connection.query(
                     "DELETE FROM feedback_votes WHERE feedback_id = \(feedback) AND account_id = \(account)", logger: logger)
             }
-            // Recounted from the votes (the item's row is locked), so the counters cannot drift.
+            // Recounted from the votes (the item's row is locked), so the counters cannot drift; the
+            // helpful lower bound is stored so highlights are an index scan, not a pass over all items.
             let counts = try await connection.query(
                 """
                 UPDATE feedback SET
@@ -137,6 +139,9 @@ public struct FeedbackRepository: Sendable {
                 RETURNING helpful, unhelpful
                 """, logger: logger)
             for try await (helpful, unhelpful) in counts.decode((Int, Int).self) {
+                let bound = Wilson.lowerBound(successes: helpful, trials: helpful + unhelpful)
+                try await connection.query(
+                    "UPDATE feedback SET helpful_lb = \(bound) WHERE id = \(feedback)", logger: logger)
                 return FeedbackVotes(feedbackID: feedback, helpful: helpful, unhelpful: unhelpful, yourVote: kind)
             }
             return nil
@@ -158,7 +163,8 @@ public struct FeedbackRepository: Sendable {
             if let hidden {
                 if hidden.replacedAt == nil {
                     let item = FeedbackAggregates.Contribution(
-                        preprintID: hidden.preprintID, verdict: hidden.verdict, rating: hidden.rating, text: hidden.text)
+                        preprintID: hidden.preprintID, verdict: hidden.verdict, rating: hidden.rating, tags: hidden.tags,
+                        text: hidden.text)
                     try await FeedbackAggregates.apply(item, sign: -1, on: connection, logger: logger)
                 }
                 return hidden
@@ -180,32 +186,51 @@ public struct FeedbackRepository: Sendable {
         return (nil, 0)
     }
 
-    /// The §5 summary of a preprint's visible current feedback.
+    /// The §5 summary of a preprint's visible current feedback, read from the aggregates maintained on
+    /// write (counts, tag counts, stored helpful lower bounds, term counts) with ReproStats' formulas;
+    /// a test checks it equals `FeedbackStatistics` computed from the items themselves.
     func summary(preprint: String) async throws -> FeedbackSummary {
         let totals = try await totals()
-        // Tags and votes per item feed ReproStats' statistics; verdicts and ratings come along cheaply.
-        let rows = try await client.query(
-            """
-            SELECT id, verdict, rating, tags, helpful, unhelpful FROM feedback
-            WHERE preprint_id = \(preprint) AND replaced_at IS NULL AND hidden_at IS NULL
-            """, logger: logger)
-        var items: [FeedbackItem] = []
-        for try await (id, verdict, rating, tags, helpful, unhelpful)
-            in rows.decode((UUID, String, Int?, [String], Int, Int).self)
-        {
-            items.append(
-                FeedbackItem(
-                    id: id.uuidString.lowercased(), verdict: FeedbackItem.Verdict(rawValue: verdict) ?? .comment,
-                    rating: rating, tags: tags, helpful: helpful, unhelpful: unhelpful))
-        }
-        let statistics = FeedbackStatistics(
-            items: items, globalMeanRating: totals.meanRating, corpus: KeyPhraseCorpus(documents: 0, documentFrequency: [:]),
-            phraseLimit: 0)
-
+        var counts = FeedbackSummary.VerdictCounts(reproduced: 0, partially: 0, notReproduced: 0, comment: 0)
+        var items = 0
+        var ratingSum = 0
+        var ratingCount = 0
         var singleTerms = 0
         let stats = try await client.query(
-            "SELECT single_terms FROM preprint_feedback_stats WHERE preprint_id = \(preprint)", logger: logger)
-        for try await count in stats.decode(Int64.self) { singleTerms = Int(count) }
+            """
+            SELECT items, reproduced, partially, not_reproduced, comment, rating_sum, rating_count, single_terms
+            FROM preprint_feedback_stats WHERE preprint_id = \(preprint)
+            """, logger: logger)
+        for try await row in stats.decode((Int, Int, Int, Int, Int, Int64, Int, Int64).self) {
+            items = row.0
+            counts = .init(reproduced: row.1, partially: row.2, notReproduced: row.3, comment: row.4)
+            ratingSum = Int(row.5)
+            ratingCount = row.6
+            singleTerms = Int(row.7)
+        }
+        let ratingMean = ratingCount > 0 ? Double(ratingSum) / Double(ratingCount) : nil
+
+        let tagRows = try await client.query(
+            """
+            SELECT tag, items FROM feedback_preprint_tags WHERE preprint_id = \(preprint) AND items > 0
+            ORDER BY items DESC, tag LIMIT 10
+            """, logger: logger)
+        var tags: [FeedbackSummary.TagCount] = []
+        for try await (tag, count) in tagRows.decode((String, Int).self) { tags.append(.init(tag: tag, count: count)) }
+
+        // Same order as FeedbackStatistics: bound, then helpful votes, then id.
+        let highlightRows = try await client.query(
+            """
+            SELECT id, helpful, unhelpful, helpful_lb FROM feedback
+            WHERE preprint_id = \(preprint) AND replaced_at IS NULL AND hidden_at IS NULL AND helpful_lb IS NOT NULL
+            ORDER BY helpful_lb DESC, helpful DESC, id LIMIT 3
+            """, logger: logger)
+        var highlights: [FeedbackSummary.Highlight] = []
+        for try await (id, helpful, unhelpful, bound) in highlightRows.decode((UUID, Int, Int, Double).self) {
+            highlights.append(
+                .init(id: id.uuidString.lowercased(), helpful: helpful, unhelpful: unhelpful, helpfulLowerBound: bound))
+        }
+
         let termRows = try await client.query(
             """
             SELECT t.term, t.occurrences, coalesce(f.documents, 0)
@@ -216,9 +241,16 @@ public struct FeedbackRepository: Sendable {
         for try await (term, occurrences, documents) in termRows.decode((String, Int, Int).self) {
             terms.append(.init(phrase: term, occurrences: occurrences, documentFrequency: documents))
         }
-        let phrases = KeyPhraseRanking.top(terms: terms, singleTerms: singleTerms, documents: totals.documents)
+        let prior = BayesianAverage.defaultPriorWeight
         return FeedbackSummary(
-            preprintID: preprint, items: items.count, statistics: statistics, globalMeanRating: totals.meanRating,
-            priorWeight: BayesianAverage.defaultPriorWeight, keyPhrases: phrases)
+            preprintID: preprint, items: items, verdictCounts: counts,
+            reproducedShareLowerBound: Wilson.lowerBound(
+                successes: counts.reproduced, trials: counts.reproduced + counts.notReproduced),
+            ratingMean: ratingMean, ratingCount: ratingCount,
+            ratingBayesian: totals.meanRating.flatMap {
+                BayesianAverage.value(mean: ratingMean ?? 0, count: ratingCount, priorMean: $0, priorWeight: prior)
+            },
+            globalMeanRating: totals.meanRating, priorWeight: prior, topTags: tags, highlights: highlights,
+            keyPhrases: KeyPhraseRanking.top(terms: terms, singleTerms: singleTerms, documents: totals.documents))
     }
 }

@@ -1,6 +1,8 @@
+import Dispatch
 import Foundation
 import ReproCore
 import ReproStats
+import Synchronization
 
 /// One accepted run's value of one metric: the rows a report is computed from.
 public struct RunValue: Sendable {
@@ -77,34 +79,18 @@ public enum ReportBuilder {
             cells[key]!.sort { ($0.seed, $0.replica, $0.runID) < ($1.seed, $1.replica, $1.runID) }
         }
 
-        var summaries: [MetricSummary] = []
-        var variance: [VarianceReport] = []
-        for key in cells.keys.sorted() {
-            let rows = cells[key]!
-            let numbers = rows.map(\.value)
-            let summary = Summary(values: numbers, bootstrap: bootstrap)
-            let outliers = summary.outliers.map { index in
-                RunReference(
-                    runID: rows[index].runID, workerID: rows[index].workerID, seed: rows[index].seed,
-                    replica: rows[index].replica, value: rows[index].value)
-            }
-            let configuration = key.configuration.isEmpty ? nil : key.configuration
-            summaries.append(
-                MetricSummary(
-                    dataset: key.dataset, configuration: configuration, metric: key.metric, summary: summary,
-                    outlierRuns: outliers, values: numbers))
-            // Seed vs repeat needs replicas: seed groups with two or more runs.
-            var groups: [Int64: [Double]] = [:]
-            for row in rows { groups[row.seed, default: []].append(row.value) }
-            if groups.values.contains(where: { $0.count >= 2 }) {
-                let ordered = groups.keys.sorted().map { groups[$0]! }
-                variance.append(
-                    VarianceReport(
-                        dataset: key.dataset, configuration: configuration, metric: key.metric,
-                        seed: VarianceDecomposition.oneWay(groups: ordered),
-                        hardwareClasses: Set(rows.map { $0.hardwareClass ?? "unknown" }).count))
-            }
+        // Cells are independent and each is pure work (the bootstrap dominates: resamples × n draws), so
+        // they are computed on every core; results are put back in key order, so the report is the same
+        // as a sequential pass.
+        let keys = cells.keys.sorted()
+        let groupedCells = cells
+        let computed = CellResults(count: keys.count)
+        DispatchQueue.concurrentPerform(iterations: keys.count) { index in
+            computed.store(cell(keys[index], rows: groupedCells[keys[index]]!, bootstrap: bootstrap), at: index)
         }
+        let results = computed.all()
+        let summaries = results.map(\.summary)
+        let variance = results.compactMap(\.variance)
 
         var across: [AcrossDatasets] = []
         let byMetric = Dictionary(grouping: cells.keys) { CellKey(dataset: "", configuration: $0.configuration, metric: $0.metric) }
@@ -133,6 +119,50 @@ public enum ReportBuilder {
             acceptedRuns: runIDs.count, summaries: summaries, claims: claimReports, variance: variance,
             acrossDatasets: across, score: score,
             highlights: highlights(claimReports, score: score, tasks: tasks))
+    }
+
+    /// One cell's summary, and its seed/repeat variance when it has replicas.
+    static func cell(_ key: CellKey, rows: [RunValue], bootstrap: BootstrapOptions?) -> CellResult {
+        let numbers = rows.map(\.value)
+        let summary = Summary(values: numbers, bootstrap: bootstrap)
+        let outliers = summary.outliers.map { index in
+            RunReference(
+                runID: rows[index].runID, workerID: rows[index].workerID, seed: rows[index].seed,
+                replica: rows[index].replica, value: rows[index].value)
+        }
+        let configuration = key.configuration.isEmpty ? nil : key.configuration
+        let metricSummary = MetricSummary(
+            dataset: key.dataset, configuration: configuration, metric: key.metric, summary: summary,
+            outlierRuns: outliers, values: numbers)
+        // Seed vs repeat needs replicas: seed groups with two or more runs.
+        var groups: [Int64: [Double]] = [:]
+        for row in rows { groups[row.seed, default: []].append(row.value) }
+        guard groups.values.contains(where: { $0.count >= 2 }) else { return CellResult(summary: metricSummary, variance: nil) }
+        let ordered = groups.keys.sorted().map { groups[$0]! }
+        return CellResult(
+            summary: metricSummary,
+            variance: VarianceReport(
+                dataset: key.dataset, configuration: configuration, metric: key.metric,
+                seed: VarianceDecomposition.oneWay(groups: ordered),
+                hardwareClasses: Set(rows.map { $0.hardwareClass ?? "unknown" }).count))
+    }
+
+    /// What ``cell(_:rows:bootstrap:)`` computes for one (dataset, configuration, metric).
+    struct CellResult: Sendable {
+        var summary: MetricSummary
+        var variance: VarianceReport?
+    }
+
+    /// Slots for the cells computed concurrently; each index is written once, by one thread.
+    final class CellResults: Sendable {
+        private let slots: Mutex<[CellResult?]>
+
+        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+
+        func store(_ result: CellResult, at index: Int) { slots.withLock { $0[index] = result } }
+
+        /// Every slot, in index order (call after all stores).
+        func all() -> [CellResult] { slots.withLock { $0.map { $0! } } }
     }
 
     /// Dataset × hardware × seed, when every dataset ran on the same two or more hardware classes; cells

@@ -176,22 +176,81 @@ public struct FeedbackHide: Codable, Sendable {
     public init(reason: String) { self.reason = reason }
 }
 
-/// A preprint's feedback summary (statistics.md §5), beside — never inside — its measured score.
+/// A preprint's feedback summary (statistics.md §5), beside — never inside — its measured score. Its
+/// fields and JSON are those of ReproStats' `FeedbackStatistics`, plus the item count, C and m.
 public struct FeedbackSummary: Codable, Sendable {
+    /// Items per verdict.
+    public struct VerdictCounts: Codable, Sendable, Equatable {
+        public var reproduced: Int
+        public var partially: Int
+        public var notReproduced: Int
+        public var comment: Int
+
+        enum CodingKeys: String, CodingKey {
+            case reproduced, partially
+            case notReproduced = "not_reproduced"
+            case comment
+        }
+
+        /// Creates counts.
+        public init(reproduced: Int, partially: Int, notReproduced: Int, comment: Int) {
+            self.reproduced = reproduced
+            self.partially = partially
+            self.notReproduced = notReproduced
+            self.comment = comment
+        }
+    }
+
+    /// A tag and how many items carry it.
+    public struct TagCount: Codable, Sendable, Equatable {
+        public var tag: String
+        public var count: Int
+
+        /// Creates a count.
+        public init(tag: String, count: Int) {
+            self.tag = tag
+            self.count = count
+        }
+    }
+
+    /// An item ranked by its helpful votes.
+    public struct Highlight: Codable, Sendable, Equatable {
+        public var id: String
+        public var helpful: Int
+        public var unhelpful: Int
+        /// Wilson 95 % lower bound of helpful / (helpful + unhelpful).
+        public var helpfulLowerBound: Double
+
+        enum CodingKeys: String, CodingKey {
+            case id, helpful, unhelpful
+            case helpfulLowerBound = "helpful_lower_bound"
+        }
+
+        /// Creates a highlight.
+        public init(id: String, helpful: Int, unhelpful: Int, helpfulLowerBound: Double) {
+            self.id = id
+            self.helpful = helpful
+            self.unhelpful = unhelpful
+            self.helpfulLowerBound = helpfulLowerBound
+        }
+    }
+
     public var preprintID: String
     /// Visible current items.
     public var items: Int
-    public var verdictCounts: FeedbackStatistics.VerdictCounts
+    public var verdictCounts: VerdictCounts
+    /// Wilson 95 % lower bound of reproduced / (reproduced + not_reproduced); nil when both are 0.
     public var reproducedShareLowerBound: Double?
     public var ratingMean: Double?
     public var ratingCount: Int
+    /// v/(v+m)·R + m/(v+m)·C; nil when no rating exists anywhere.
     public var ratingBayesian: Double?
     /// C of the Bayesian average: mean of every visible rating on every preprint.
     public var globalMeanRating: Double?
     /// m of the Bayesian average.
     public var priorWeight: Double
-    public var topTags: [FeedbackStatistics.TagCount]
-    public var highlights: [FeedbackStatistics.Highlight]
+    public var topTags: [TagCount]
+    public var highlights: [Highlight]
     public var keyPhrases: [FeedbackKeyPhrase]
 
     enum CodingKeys: String, CodingKey {
@@ -209,22 +268,23 @@ public struct FeedbackSummary: Codable, Sendable {
         case keyPhrases = "key_phrases"
     }
 
-    /// The summary from ReproStats' statistics, with key phrases ranked from maintained term counts.
+    /// Creates a summary.
     public init(
-        preprintID: String, items: Int, statistics: FeedbackStatistics, globalMeanRating: Double?,
-        priorWeight: Double, keyPhrases: [FeedbackKeyPhrase]
+        preprintID: String, items: Int, verdictCounts: VerdictCounts, reproducedShareLowerBound: Double?,
+        ratingMean: Double?, ratingCount: Int, ratingBayesian: Double?, globalMeanRating: Double?, priorWeight: Double,
+        topTags: [TagCount], highlights: [Highlight], keyPhrases: [FeedbackKeyPhrase]
     ) {
         self.preprintID = preprintID
         self.items = items
-        self.verdictCounts = statistics.verdictCounts
-        self.reproducedShareLowerBound = statistics.reproducedShareLowerBound
-        self.ratingMean = statistics.ratingMean
-        self.ratingCount = statistics.ratingCount
-        self.ratingBayesian = statistics.ratingBayesian
+        self.verdictCounts = verdictCounts
+        self.reproducedShareLowerBound = reproducedShareLowerBound
+        self.ratingMean = ratingMean
+        self.ratingCount = ratingCount
+        self.ratingBayesian = ratingBayesian
         self.globalMeanRating = globalMeanRating
         self.priorWeight = priorWeight
-        self.topTags = statistics.topTags
-        self.highlights = statistics.highlights
+        self.topTags = topTags
+        self.highlights = highlights
         self.keyPhrases = keyPhrases
     }
 }

@@ -16,10 +16,21 @@ extension TaskQueue {
             connection -> ([ResultReceipt], Bool) in
             var receipts: [ResultReceipt] = []
             var requeued = false
-            for result in results {
-                let receipt = try await record(result, worker: worker, on: connection)
+            var closed: [UUID: Int] = [:]
+            // Lock task rows in id order so two batches touching the same tasks cannot deadlock.
+            let order = results.indices.sorted { results[$0].taskID < results[$1].taskID }
+            var byIndex: [Int: ResultReceipt] = [:]
+            for index in order {
+                let (receipt, study) = try await record(results[index], worker: worker, on: connection)
                 if receipt.taskState == .queued && receipt.status == .recorded { requeued = true }
-                receipts.append(receipt)
+                if let study { closed[study, default: 0] += 1 }
+                byIndex[index] = receipt
+            }
+            receipts = results.indices.map { byIndex[$0]! }
+            // The study row is updated last, once per study: every result of a study takes its row lock,
+            // so holding it for the whole batch would serialize all result transactions of the study.
+            for (study, count) in closed.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+                try await closeTasks(study: study, count: count, on: connection)
             }
             if requeued {
                 try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
@@ -38,8 +49,9 @@ extension TaskQueue {
         return receipts
     }
 
+    /// Records one result; returns its receipt and, when the task reached an end state, its study.
     private func record(_ result: TaskResult, worker: UUID, on connection: PostgresConnection) async throws
-        -> ResultReceipt
+        -> (ResultReceipt, UUID?)
     {
         let taskID = result.taskID
         let leaseID = result.leaseID
@@ -56,26 +68,26 @@ extension TaskQueue {
         for try await row in taskRows.decode((String, UUID?, UUID?, Int, Int, UUID).self) {
             task = (row.0, row.1, row.2, row.3, row.4, row.5)
         }
-        guard let task else { return receipt(.rejected, nil, "no such task") }
+        guard let task else { return (receipt(.rejected, nil, "no such task"), nil) }
         let currentState = TaskState(rawValue: task.state)
 
         // A result already recorded for this lease: answer as the first time.
         let previous = try await connection.query(
             "SELECT accepted, worker_id FROM runs WHERE lease_id = \(leaseID)", logger: logger)
         for try await (accepted, owner) in previous.decode((Bool, UUID).self) {
-            guard owner == worker else { return receipt(.rejected, nil, "this lease belongs to another worker") }
-            return receipt(accepted ? .accepted : .recorded, currentState, "already received")
+            guard owner == worker else { return (receipt(.rejected, nil, "this lease belongs to another worker"), nil) }
+            return (receipt(accepted ? .accepted : .recorded, currentState, "already received"), nil)
         }
 
         guard task.lease == leaseID, task.worker == worker else {
-            return receipt(.rejected, currentState, "the lease was lost: the task was leased again after it expired")
+            return (receipt(.rejected, currentState, "the lease was lost: the task was leased again after it expired"), nil)
         }
         switch currentState {
         case .leased, .queued: break
-        case .cancelled: return receipt(.rejected, currentState, "the study was cancelled")
-        case .succeeded: return receipt(.rejected, currentState, "the task already has an accepted result")
-        case .failed: return receipt(.rejected, currentState, "the task had already failed for good")
-        case nil: return receipt(.rejected, nil, "the task is in an unknown state")
+        case .cancelled: return (receipt(.rejected, currentState, "the study was cancelled"), nil)
+        case .succeeded: return (receipt(.rejected, currentState, "the task already has an accepted result"), nil)
+        case .failed: return (receipt(.rejected, currentState, "the task had already failed for good"), nil)
+        case nil: return (receipt(.rejected, nil, "the task is in an unknown state"), nil)
         }
 
         let succeeded = result.outcome == .succeeded
@@ -109,8 +121,7 @@ extension TaskQueue {
                 UPDATE tasks SET state = 'succeeded', progress = NULL, lease_expires_at = NULL, updated_at = now()
                 WHERE id = \(taskID)
                 """, logger: logger)
-            try await closeTask(study: task.study, on: connection)
-            return receipt(.accepted, .succeeded, nil)
+            return (receipt(.accepted, .succeeded, nil), task.study)
         }
 
         let reason = error ?? "attempt ended as \(outcome)"
@@ -123,8 +134,7 @@ extension TaskQueue {
                     updated_at = now()
                 WHERE id = \(taskID)
                 """, logger: logger)
-            try await closeTask(study: task.study, on: connection)
-            return receipt(.recorded, .failed, "attempt \(task.attempts) of \(task.maxAttempts) failed; no attempt left")
+            return (receipt(.recorded, .failed, "attempt \(task.attempts) of \(task.maxAttempts) failed; no attempt left"), task.study)
         }
         let delay = result.outcome == .interrupted ? 0 : policy.backoff(afterAttempts: task.attempts)
         try await connection.query(
@@ -133,19 +143,19 @@ extension TaskQueue {
                 lease_expires_at = NULL, not_before = now() + make_interval(secs => \(delay)), updated_at = now()
             WHERE id = \(taskID)
             """, logger: logger)
-        return receipt(.recorded, .queued, String(format: "will be retried in %.1f s", delay))
+        return (receipt(.recorded, .queued, String(format: "will be retried in %.1f s", delay)), nil)
     }
 
-    /// One task of the study reached an end state; the statement that closes its last open task also
-    /// completes the study (the row lock makes that happen exactly once).
-    func closeTask(study: UUID, on connection: PostgresConnection) async throws {
+    /// `count` tasks of the study reached an end state; the statement that closes its last open task
+    /// also completes the study (the row lock makes that happen exactly once).
+    func closeTasks(study: UUID, count: Int, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
             UPDATE studies
-            SET open_tasks = open_tasks - 1,
-                state = CASE WHEN open_tasks = 1 THEN 'completed' ELSE state END,
-                completed_at = CASE WHEN open_tasks = 1 THEN now() ELSE completed_at END
-            WHERE id = \(study) AND state = 'running' AND open_tasks > 0
+            SET open_tasks = open_tasks - \(count),
+                state = CASE WHEN open_tasks = \(count) THEN 'completed' ELSE state END,
+                completed_at = CASE WHEN open_tasks = \(count) THEN now() ELSE completed_at END
+            WHERE id = \(study) AND state = 'running' AND open_tasks >= \(count)
             """, logger: logger)
     }
 }

@@ -24,6 +24,8 @@ public struct StudyReport: Codable, Sendable {
     public var score: ReproducibilityScore
     /// Plain-language lines for people.
     public var highlights: [String]
+    /// How bootstrap intervals were computed (resamples, seed, level, cap on draws per cell).
+    public var bootstrap: BootstrapOptions?
 
     enum CodingKeys: String, CodingKey {
         case studyID = "study_id"
@@ -34,14 +36,15 @@ public struct StudyReport: Codable, Sendable {
         case acceptedRuns = "accepted_runs"
         case summaries, claims, variance
         case acrossDatasets = "across_datasets"
-        case score, highlights
+        case score, highlights, bootstrap
     }
 
     /// Creates a report.
     public init(
         studyID: UUID, preprintID: String, title: String, state: StudyState, generatedAt: Date, tasks: TaskCounts,
         acceptedRuns: Int, summaries: [MetricSummary], claims: [ClaimReport], variance: [VarianceReport],
-        acrossDatasets: [AcrossDatasets], score: ReproducibilityScore, highlights: [String]
+        acrossDatasets: [AcrossDatasets], score: ReproducibilityScore, highlights: [String],
+        bootstrap: BootstrapOptions? = nil
     ) {
         self.studyID = studyID
         self.preprintID = preprintID
@@ -56,6 +59,7 @@ public struct StudyReport: Codable, Sendable {
         self.acrossDatasets = acrossDatasets
         self.score = score
         self.highlights = highlights
+        self.bootstrap = bootstrap
     }
 }
 

@@ -98,4 +98,18 @@ preprint=$(awk -F'"' '/^  id:/ {print $2; exit}' "$spec")
 step "reproducibility score of $preprint over all its studies"
 "$bin/repro" score "$preprint"
 
+step "community feedback on $preprint (three readers), and the funders' table"
+for reader in 1 2 3; do
+    community_key=$(REPRO_KEY=$admin_key "$bin/repro" accounts create --name "demo-reader-$reader" --role community)
+    case $reader in
+        1) args=(--verdict reproduced --rating 5 --tag code-available --text "Reran digits on my laptop: 0.975, same as the paper.") ;;
+        2) args=(--verdict partially --rating 3 --tag seed-sensitive --text "Digits holds; breast cancer accuracy is well below the claimed 0.993.") ;;
+        3) args=(--verdict not_reproduced --rating 2 --tag seed-sensitive --text "Wine accuracy swings by five points between seeds; the claim looks seed-selected.") ;;
+    esac
+    REPRO_KEY=$community_key "$bin/repro" feedback post "$preprint" "${args[@]}" >/dev/null
+done
+"$bin/repro" feedback summary "$preprint"
+echo
+"$bin/repro" scores --limit 5
+
 step "done: worker logs are in $demo_dir/worker-*.log, the coordinator's in $demo_dir/coordinator.log"

@@ -90,7 +90,7 @@ struct WorkerLifecycleTests {
 
     @Test("a result finished during a coordinator outage survives a worker crash and is delivered once", .timeLimit(.minutes(3)))
     func spoolReplayAfterCrash() async throws {
-        try await Self.withCluster { cluster, root, database in
+        try await Self.withCluster { cluster, root, _ in
             let spec = try Self.sleepingStudy(in: root, tasks: 1, seconds: 3)
             let id = try #require(UUID(uuidString: try await cluster.cli(["submit", spec.path]).split(separator: "\n").last.map(String.init) ?? ""))
             let worker = try cluster.startWorker(name: "spool")
@@ -98,8 +98,6 @@ struct WorkerLifecycleTests {
             // The coordinator dies while the job runs; the job finishes and its result goes to the spool.
             let port = Int(cluster.coordinatorURLs[0].split(separator: ":").last!)!
             cluster.coordinators[0].kill9()
-            let spool = root.deletingLastPathComponent()
-            _ = spool
             let spoolDirectory = cluster.logs.appendingPathComponent("work-spool/spool")
             try await Self.waitUntil(.seconds(30)) {
                 ((try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory.path)) ?? []).contains { $0.hasSuffix(".json") }
@@ -114,7 +112,6 @@ struct WorkerLifecycleTests {
             #expect(runs.filter(\.accepted).count == 1)
             #expect(runs.count == 1, "the spooled result was the one accepted; the job did not run again: \(runs.map(\.attempt))")
             #expect(((try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory.path)) ?? []).filter { $0.hasSuffix(".json") }.isEmpty)
-            _ = database
         }
     }
 

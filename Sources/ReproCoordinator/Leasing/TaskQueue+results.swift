@@ -12,9 +12,8 @@ extension TaskQueue {
     /// task row is locked first, so two copies of one result sent at once are serialized and the
     /// second sees the first.
     public func record(results: [TaskResult], worker: UUID) async throws -> [ResultReceipt] {
-        let (receipts, requeued) = try await client.withTransaction(logger: logger) {
-            connection -> ([ResultReceipt], Bool) in
-            var receipts: [ResultReceipt] = []
+        let receipts = try await client.withTransaction(logger: logger) {
+            connection -> [ResultReceipt] in
             var requeued = false
             var closed: [UUID: Int] = [:]
             // Lock task rows in id order so two batches touching the same tasks cannot deadlock.
@@ -26,7 +25,7 @@ extension TaskQueue {
                 if let study { closed[study, default: 0] += 1 }
                 byIndex[index] = receipt
             }
-            receipts = results.indices.map { byIndex[$0]! }
+            let receipts = results.indices.map { byIndex[$0]! }
             // The study row is updated last, once per study: every result of a study takes its row lock,
             // so holding it for the whole batch would serialize all result transactions of the study.
             for (study, count) in closed.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
@@ -35,9 +34,8 @@ extension TaskQueue {
             if requeued {
                 try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
             }
-            return (receipts, requeued)
+            return receipts
         }
-        _ = requeued
         for receipt in receipts {
             logger.debug(
                 "result received",

@@ -103,8 +103,6 @@ public struct ResultReceipt: Codable, Sendable, Equatable {
         self.detail = detail
     }
 
-    /// True when the worker can drop the result from its spool (it will never be accepted later).
-    public var isFinal: Bool { true }
 }
 
 /// Answer to `POST /v1/results`: one receipt per result, in order.

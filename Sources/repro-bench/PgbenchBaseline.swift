@@ -43,8 +43,9 @@ struct PgbenchBaseline: Sendable {
         try await client.query(
             """
             INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments, gpus,
-                               memory_bytes, max_attempts)
-            SELECT \(copy), seed_group, dataset, seed, configuration, replica, arguments, gpus, memory_bytes, max_attempts
+                               memory_bytes, max_attempts, group_size)
+            SELECT \(copy), seed_group, dataset, seed, configuration, replica, arguments, gpus, memory_bytes, max_attempts,
+                   group_size
             FROM tasks WHERE study_id = \(study)
             """, logger: logger)
         let next = try await client.query("SELECT coalesce(max(seed_group), 0) + 1 FROM tasks WHERE study_id = \(copy)", logger: logger)
@@ -65,10 +66,10 @@ struct PgbenchBaseline: Sendable {
             FROM tasks t
             WHERE t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
-              AND NOT EXISTS (
+              AND (t.group_size = 1 OR NOT EXISTS (
                   SELECT 1 FROM tasks s
                   WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                    AND s.worker_id = '\(worker)'::uuid)
+                    AND s.worker_id = '\(worker)'::uuid))
             ORDER BY t.id
             LIMIT \(batch * 2)
             FOR UPDATE SKIP LOCKED

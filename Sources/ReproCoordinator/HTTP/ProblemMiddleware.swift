@@ -33,8 +33,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             // or a bug, and the client can only retry.
             context.logger.error(
                 "database error", metadata: ["repro.error": "\(String(reflecting: error))", "repro.path": "\(request.uri.path)"])
+            // A deadlock or serialization failure (SQLSTATE class 40) rolled the transaction back whole;
+            // the same request succeeds when sent again.
             if error.code == .serverClosedConnection || error.code == .connectionError || error.code == .poolClosed
-                || error.code == .queryCancelled
+                || error.code == .queryCancelled || error.serverInfo?[.sqlState]?.hasPrefix("40") == true
             {
                 return Problem.unavailable("The database is not reachable right now; retry in a few seconds.").response()
             }

@@ -4,34 +4,34 @@ import PostgresNIO
 import ReproCore
 
 extension TaskQueue {
-    /// Records a batch of results in one transaction.
+    /// Records a batch of results in one transaction of a fixed number of statements, whatever the
+    /// batch size: lock the tasks, read the runs already stored for the leases, decide every result in
+    /// memory (``ResultPlan``), close the studies' finished tasks, then insert runs and metrics and
+    /// update the tasks in one statement.
     ///
     /// Each result is fenced: it counts only when it comes from the worker holding the task's current
     /// lease (or the latest lease, expired but not yet handed out again). A result already recorded
     /// for the same lease gets the same receipt again, so a worker may resend after a lost answer. The
-    /// task row is locked first, so two copies of one result sent at once are serialized and the
+    /// task rows are locked first, so two copies of one result sent at once are serialized and the
     /// second sees the first.
+    ///
+    /// Locks are taken in the order every other writer uses — tasks in id order, then studies, then
+    /// preprints (through the runs trigger) — so a batch cannot deadlock with a cancellation or the reaper.
     public func record(results: [TaskResult], worker: UUID) async throws -> [ResultReceipt] {
-        let receipts = try await client.withTransaction(logger: logger) {
-            connection -> [ResultReceipt] in
-            var requeued = false
-            var closed: [UUID: Int] = [:]
-            // Lock task rows in id order so two batches touching the same tasks cannot deadlock.
-            let order = results.indices.sorted { results[$0].taskID < results[$1].taskID }
-            var byIndex: [Int: ResultReceipt] = [:]
-            for index in order {
-                let (receipt, study) = try await record(results[index], worker: worker, on: connection)
-                if receipt.taskState == .queued && receipt.status == .recorded { requeued = true }
-                if let study { closed[study, default: 0] += 1 }
-                byIndex[index] = receipt
-            }
-            let receipts = results.indices.map { byIndex[$0]! }
-            // The study row is updated last, once per study: every result of a study takes its row lock,
-            // so holding it for the whole batch would serialize all result transactions of the study.
-            for (study, count) in closed.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+        guard !results.isEmpty else { return [] }
+        let policy = self.policy
+        let receipts = try await client.withTransaction(logger: logger) { connection -> [ResultReceipt] in
+            let tasks = try await lockTasks(results.map(\.taskID), on: connection)
+            let recorded = try await recordedRuns(results.map(\.leaseID), on: connection)
+            var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded)
+            let receipts = results.map { plan.add($0) }
+            // The study rows are updated once per study, after the task locks: every result of a study
+            // takes its row lock, so taking it earlier would serialize the study's result transactions longer.
+            for (study, count) in plan.closedByStudy.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
                 try await closeTasks(study: study, count: count, on: connection)
             }
-            if requeued {
+            try await write(plan, on: connection)
+            if plan.requeued {
                 try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
             }
             return receipts
@@ -47,101 +47,74 @@ extension TaskQueue {
         return receipts
     }
 
-    /// Records one result; returns its receipt and, when the task reached an end state, its study.
-    private func record(_ result: TaskResult, worker: UUID, on connection: PostgresConnection) async throws
-        -> (ResultReceipt, UUID?)
-    {
-        let taskID = result.taskID
-        let leaseID = result.leaseID
-        func receipt(_ status: ResultReceipt.Status, _ state: TaskState?, _ detail: String?) -> ResultReceipt {
-            ResultReceipt(taskID: taskID, leaseID: leaseID, status: status, taskState: state, detail: detail)
-        }
-
-        let taskRows = try await connection.query(
+    /// Locks the batch's task rows in id order (the sort sits below the row locks in the plan) and reads them.
+    private func lockTasks(_ ids: [Int64], on connection: PostgresConnection) async throws -> [Int64: ResultPlan.TaskRow] {
+        let rows = try await connection.query(
             """
-            SELECT state, lease_id, worker_id, attempts, max_attempts, study_id
-            FROM tasks WHERE id = \(taskID) FOR UPDATE
+            SELECT id, state, lease_id, worker_id, attempts, max_attempts, study_id
+            FROM tasks WHERE id = ANY(\(Array(Set(ids)))::bigint[])
+            ORDER BY id
+            FOR UPDATE
             """, logger: logger)
-        var task: (state: String, lease: UUID?, worker: UUID?, attempts: Int, maxAttempts: Int, study: UUID)?
-        for try await row in taskRows.decode((String, UUID?, UUID?, Int, Int, UUID).self) {
-            task = (row.0, row.1, row.2, row.3, row.4, row.5)
+        var tasks: [Int64: ResultPlan.TaskRow] = [:]
+        for try await (id, state, lease, worker, attempts, maxAttempts, study)
+            in rows.decode((Int64, String, UUID?, UUID?, Int, Int, UUID).self)
+        {
+            tasks[id] = ResultPlan.TaskRow(
+                state: state, lease: lease, worker: worker, attempts: attempts, maxAttempts: maxAttempts, study: study)
         }
-        guard let task else { return (receipt(.rejected, nil, "no such task"), nil) }
-        let currentState = TaskState(rawValue: task.state)
+        return tasks
+    }
 
-        // A result already recorded for this lease: answer as the first time.
-        let previous = try await connection.query(
-            "SELECT accepted, worker_id FROM runs WHERE lease_id = \(leaseID)", logger: logger)
-        for try await (accepted, owner) in previous.decode((Bool, UUID).self) {
-            guard owner == worker else { return (receipt(.rejected, nil, "this lease belongs to another worker"), nil) }
-            return (receipt(accepted ? .accepted : .recorded, currentState, "already received"), nil)
+    /// The runs already stored for these leases (a resent result).
+    private func recordedRuns(_ leases: [UUID], on connection: PostgresConnection) async throws -> [UUID: ResultPlan.RecordedRun] {
+        let rows = try await connection.query(
+            "SELECT lease_id, accepted, worker_id FROM runs WHERE lease_id = ANY(\(leases)::uuid[])", logger: logger)
+        var recorded: [UUID: ResultPlan.RecordedRun] = [:]
+        for try await (lease, accepted, worker) in rows.decode((UUID, Bool, UUID).self) {
+            recorded[lease] = ResultPlan.RecordedRun(accepted: accepted, worker: worker)
         }
+        return recorded
+    }
 
-        guard task.lease == leaseID, task.worker == worker else {
-            return (receipt(.rejected, currentState, "the lease was lost: the task was leased again after it expired"), nil)
-        }
-        switch currentState {
-        case .leased, .queued: break
-        case .cancelled: return (receipt(.rejected, currentState, "the study was cancelled"), nil)
-        case .succeeded: return (receipt(.rejected, currentState, "the task already has an accepted result"), nil)
-        case .failed: return (receipt(.rejected, currentState, "the task had already failed for good"), nil)
-        case nil: return (receipt(.rejected, nil, "the task is in an unknown state"), nil)
-        }
-
-        let succeeded = result.outcome == .succeeded
-        let logTail = result.logTail.map { String($0.suffix(64 * 1024)) }
-        let error = result.error.map { String($0.prefix(4096)) }
-        let fingerprint = try result.fingerprint.map { String(decoding: try WireCoding.encoder().encode($0), as: UTF8.self) }
-        let outcome = result.outcome.rawValue
-        let attempt = task.attempts
-        let runRows = try await connection.query(
-            """
-            INSERT INTO runs (task_id, study_id, lease_id, worker_id, attempt, outcome, accepted, exit_code,
-                              duration_seconds, error, log_tail, fingerprint, hardware_class)
-            VALUES (\(taskID), \(task.study), \(leaseID), \(worker), \(attempt), \(outcome), \(succeeded),
-                    \(result.exitCode), \(result.durationSeconds), \(error), \(logTail), \(fingerprint)::jsonb,
-                    \(result.hardwareClass))
-            RETURNING id
-            """, logger: logger)
-        var runID: Int64 = 0
-        for try await id in runRows.decode(Int64.self) { runID = id }
-
-        if succeeded {
-            let names = result.metrics.keys.sorted()
-            let values = names.map { result.metrics[$0]! }
-            try await connection.query(
-                """
-                INSERT INTO run_metrics (run_id, name, value)
-                SELECT \(runID), n, v FROM unnest(\(names)::text[], \(values)::float8[]) AS m(n, v)
-                """, logger: logger)
-            try await connection.query(
-                """
-                UPDATE tasks SET state = 'succeeded', progress = NULL, lease_expires_at = NULL, updated_at = now()
-                WHERE id = \(taskID)
-                """, logger: logger)
-            return (receipt(.accepted, .succeeded, nil), task.study)
-        }
-
-        let reason = error ?? "attempt ended as \(outcome)"
-        // An interrupted job (the worker was shut down) is not the task's fault: give the attempt back.
-        let attemptsAfter = result.outcome == .interrupted ? task.attempts - 1 : task.attempts
-        if attemptsAfter >= task.maxAttempts {
-            try await connection.query(
-                """
-                UPDATE tasks SET state = 'failed', last_error = \(reason), progress = NULL, lease_expires_at = NULL,
-                    updated_at = now()
-                WHERE id = \(taskID)
-                """, logger: logger)
-            return (receipt(.recorded, .failed, "attempt \(task.attempts) of \(task.maxAttempts) failed; no attempt left"), task.study)
-        }
-        let delay = result.outcome == .interrupted ? 0 : policy.backoff(afterAttempts: task.attempts)
+    /// Inserts the plan's runs and their metrics and applies its task changes: one statement. Runs and
+    /// task changes travel as JSON arrays (nullable columns stay simple); metrics as parallel arrays
+    /// joined to the inserted runs by lease id.
+    private func write(_ plan: ResultPlan, on connection: PostgresConnection) async throws {
+        guard !plan.runs.isEmpty || !plan.changes.isEmpty else { return }
+        let encoder = JSONEncoder()
+        let runs = String(decoding: try encoder.encode(plan.runs), as: UTF8.self)
+        let changes = String(decoding: try encoder.encode(plan.changes.values.sorted { $0.id < $1.id }), as: UTF8.self)
         try await connection.query(
             """
-            UPDATE tasks SET state = 'queued', attempts = \(attemptsAfter), last_error = \(reason), progress = NULL,
-                lease_expires_at = NULL, not_before = now() + make_interval(secs => \(delay)), updated_at = now()
-            WHERE id = \(taskID)
+            WITH planned AS (
+                SELECT * FROM jsonb_to_recordset(\(runs)::jsonb) AS r(
+                    task_id bigint, study_id uuid, lease_id uuid, attempt int, outcome text, accepted boolean,
+                    exit_code int, duration_seconds float8, error text, log_tail text, fingerprint jsonb,
+                    hardware_class text)
+            ), inserted AS (
+                INSERT INTO runs (task_id, study_id, lease_id, worker_id, attempt, outcome, accepted, exit_code,
+                                  duration_seconds, error, log_tail, fingerprint, hardware_class)
+                SELECT task_id, study_id, lease_id, \(plan.worker), attempt, outcome, accepted, exit_code,
+                       duration_seconds, error, log_tail, fingerprint, hardware_class
+                FROM planned ORDER BY task_id
+                RETURNING id, lease_id
+            ), changed AS (
+                UPDATE tasks t
+                SET state = c.state, attempts = c.attempts, last_error = coalesce(c.last_error, t.last_error),
+                    progress = NULL, lease_expires_at = NULL, updated_at = now(),
+                    not_before = CASE WHEN c.state = 'queued' THEN now() + make_interval(secs => c.delay)
+                                      ELSE t.not_before END
+                FROM jsonb_to_recordset(\(changes)::jsonb) AS c(id bigint, state text, attempts int, last_error text,
+                                                                delay float8)
+                WHERE t.id = c.id
+            )
+            INSERT INTO run_metrics (run_id, name, value)
+            SELECT i.id, m.name, m.value
+            FROM unnest(\(plan.metricLeases)::uuid[], \(plan.metricNames)::text[], \(plan.metricValues)::float8[])
+                 AS m(lease_id, name, value)
+            JOIN inserted i ON i.lease_id = m.lease_id
             """, logger: logger)
-        return (receipt(.recorded, .queued, String(format: "will be retried in %.1f s", delay)), nil)
     }
 
     /// `count` tasks of the study reached an end state; the statement that closes its last open task

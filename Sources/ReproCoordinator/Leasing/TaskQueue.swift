@@ -23,7 +23,9 @@ public struct TaskQueue: Sendable {
     /// `FOR UPDATE SKIP LOCKED` lets concurrent leasers pass over each other's rows instead of waiting;
     /// the window function keeps at most one replica of a seed group per batch, and the `NOT EXISTS`
     /// keeps a worker from getting a replica of a seed group it already held, so replicas land on
-    /// distinct workers.
+    /// distinct workers. The probe sits behind `group_size = 1 OR` on purpose: that form is a per-row
+    /// lookup on `tasks_group_worker`, skipped for single-replica groups, where a bare `NOT EXISTS`
+    /// was planned as an anti-join over every task the worker ever held (migration 0004).
     public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int) async throws -> [TaskLease] {
         let ttl = policy.ttlSeconds
         let scan = max * 2
@@ -34,10 +36,10 @@ public struct TaskQueue: Sendable {
                 FROM tasks t
                 WHERE t.state = 'queued' AND t.not_before <= now()
                   AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
-                  AND NOT EXISTS (
+                  AND (t.group_size = 1 OR NOT EXISTS (
                       SELECT 1 FROM tasks s
                       WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                        AND s.worker_id = \(worker))
+                        AND s.worker_id = \(worker)))
                 ORDER BY t.id
                 LIMIT \(scan)
                 FOR UPDATE SKIP LOCKED
@@ -76,9 +78,12 @@ public struct TaskQueue: Sendable {
     /// not leased again is taken back (the worker is still on it). Anything else gets `stop`.
     public func heartbeat(worker: UUID, beats: [HeartbeatRequest.Beat]) async throws -> [HeartbeatResponse.Verdict] {
         guard !beats.isEmpty else { return [] }
-        let ids = beats.map(\.taskID)
-        let leaseIDs = beats.map(\.leaseID)
-        let progress = beats.map { String(($0.progress ?? "").prefix(500)) }
+        // In task id order, the order every writer locks tasks in, so a heartbeat cannot deadlock with
+        // a result batch of the same worker.
+        let sorted = beats.sorted { $0.taskID < $1.taskID }
+        let ids = sorted.map(\.taskID)
+        let leaseIDs = sorted.map(\.leaseID)
+        let progress = sorted.map { String(($0.progress ?? "").prefix(500)) }
         let ttl = policy.ttlSeconds
         let rows = try await client.query(
             """

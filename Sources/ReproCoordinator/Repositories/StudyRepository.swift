@@ -41,6 +41,7 @@ public struct StudyRepository: Sendable {
         let gpus = spec.run.resources.gpus
         let memory = spec.run.resources.memoryBytes
         let count = tasks.count
+        let groupSize = spec.matrix.replicas
         let preprint = spec.preprint
 
         let studyID = try await client.withTransaction(logger: logger) { connection -> UUID in
@@ -75,8 +76,9 @@ public struct StudyRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes)
-                SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory)
+                                   max_attempts, gpus, memory_bytes, group_size)
+                SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
+                       \(groupSize)
                 FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
                             \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
                 """, logger: logger)
@@ -135,6 +137,13 @@ public struct StudyRepository: Sendable {
     /// it from their next heartbeat). Returns the number of tasks cancelled; nil when not running.
     public func cancel(_ studyID: UUID) async throws -> Int? {
         try await client.withTransaction(logger: logger) { connection -> Int? in
+            // Every writer locks tasks in id order before their study (see TaskQueue.record); taking the
+            // study first here could deadlock with a result batch of the same study.
+            try await connection.query(
+                """
+                SELECT id FROM tasks WHERE study_id = \(studyID) AND state IN ('queued', 'leased')
+                ORDER BY id FOR UPDATE
+                """, logger: logger)
             let rows = try await connection.query(
                 "SELECT state FROM studies WHERE id = \(studyID) FOR UPDATE", logger: logger)
             var state: String?

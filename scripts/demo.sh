@@ -9,6 +9,8 @@
 # datasets of real scikit-learn training), shows a live progress bar, prints the report and the
 # preprint's score, and stops everything it started. Data stays in $REPRO_DEMO_DIR (default
 # /var/lib/reprogrid/demo as root, ~/.local/share/reprogrid/demo otherwise); delete it to start over.
+# A second run reuses the accounts, so the identical study is shown rather than trained and counted
+# again; REPRO_DEMO_NEW=1 trains it again as a new study.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -79,9 +81,22 @@ for _ in $(seq 1 120); do
 done
 curl -fsS "$REPRO_COORDINATOR/readyz" >/dev/null
 
-step "creating a researcher and a volunteer account"
-researcher_key=$(REPRO_KEY=$admin_key "$bin/repro" accounts create --name demo-researcher --role researcher)
-volunteer_key=$(REPRO_KEY=$admin_key "$bin/repro" accounts create --name demo-volunteer --role volunteer)
+# demo_key NAME ROLE: the key of the demo account NAME, created on the first run and kept (0600) in
+# $demo_dir/keys, so a second run acts as the same people: the researcher's identical resubmission then
+# returns the study already there instead of running (and counting) it twice.
+demo_key() {
+    local file=$demo_dir/keys/$1.key
+    if [[ ! -s $file ]]; then
+        (umask 077 && mkdir -p "$demo_dir/keys" &&
+            REPRO_KEY=$admin_key "$bin/repro" accounts create --name "$1" --role "$2" >"$file.new" &&
+            mv "$file.new" "$file")
+    fi
+    cat "$file"
+}
+
+step "creating (or reusing) a researcher and a volunteer account"
+researcher_key=$(demo_key demo-researcher researcher)
+volunteer_key=$(demo_key demo-volunteer volunteer)
 
 step "starting two workers (the first task builds the scikit-learn virtualenv: about a minute)"
 for name in alpha beta; do
@@ -90,9 +105,13 @@ for name in alpha beta; do
     pids+=($!)
 done
 
-step "submitting $spec and following it"
+submit_args=(--watch)
+if [[ -n ${REPRO_DEMO_NEW:-} ]]; then
+    submit_args+=(--new)
+fi
+step "submitting $spec and following it (an identical earlier submission is shown, not re-run; REPRO_DEMO_NEW=1 runs it again)"
 export REPRO_KEY=$researcher_key
-"$bin/repro" submit "$spec" --watch
+"$bin/repro" submit "$spec" "${submit_args[@]}"
 
 preprint=$(awk -F'"' '/^  id:/ {print $2; exit}' "$spec")
 step "reproducibility score of $preprint over all its studies"
@@ -100,7 +119,8 @@ step "reproducibility score of $preprint over all its studies"
 
 step "community feedback on $preprint (three readers), and the funders' table"
 for reader in 1 2 3; do
-    community_key=$(REPRO_KEY=$admin_key "$bin/repro" accounts create --name "demo-reader-$reader" --role community)
+    # The same readers on every run: a reader's new post replaces their previous one.
+    community_key=$(demo_key "demo-reader-$reader" community)
     case $reader in
         1) args=(--verdict reproduced --rating 5 --tag code-available --text "Reran digits on my laptop: 0.975, same as the paper.") ;;
         2) args=(--verdict partially --rating 3 --tag seed-sensitive --text "Digits holds; breast cancer accuracy is well below the claimed 0.993.") ;;

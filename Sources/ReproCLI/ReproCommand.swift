@@ -53,10 +53,22 @@ struct Submit: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The study spec file.") var file: String
     @Flag(help: "Follow the study with a progress bar until it ends, then print the report.") var watch = false
+    @Flag(
+        name: .customLong("new"),
+        help: "Run the spec as a new study even if you already submitted the identical spec (its runs then count again).")
+    var allowDuplicate = false
 
     func run() async throws {
         let client = try connection.client()
-        let created = try await reporting { try await StudySubmitter(client: client).submit(specFile: URL(fileURLWithPath: file)) }
+        let created = try await reporting {
+            try await StudySubmitter(client: client).submit(specFile: URL(fileURLWithPath: file), allowDuplicate: allowDuplicate)
+        }
+        if created.existing {
+            FileHandle.standardError.write(
+                Data(
+                    ("You already submitted this exact spec as study \(created.id.uuidString.lowercased()); nothing is run again. "
+                        + "Pass --new to run it as a separate study.\n").utf8))
+        }
         print(created.id.uuidString.lowercased())
         if watch {
             let status = try await reporting { try await ProgressWatcher(client: client).watch(created.id) }

@@ -7,7 +7,7 @@ import ReproCore
 struct StudySubmitter {
     let client: CoordinatorClient
 
-    func submit(specFile: URL) async throws -> StudyCreated {
+    func submit(specFile: URL, allowDuplicate: Bool = false) async throws -> StudyCreated {
         let data: Data
         do {
             data = try Data(contentsOf: specFile)
@@ -38,7 +38,7 @@ struct StudySubmitter {
             let uploaded = try await client.uploadBundle(archive)
             spec = spec.withBundle("sha256:\(uploaded.sha256)")
         }
-        return try await client.submitStudy(specJSON: spec.canonicalJSON())
+        return try await client.submitStudy(specJSON: spec.canonicalJSON(), allowDuplicate: allowDuplicate)
     }
 }
 

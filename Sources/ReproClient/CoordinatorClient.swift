@@ -112,9 +112,10 @@ extension CoordinatorClient {
         try await send(.GET, "/v1/bundles/\(sha256)", accept: "application/gzip", timeout: .minutes(5))
     }
 
-    /// Submits a study spec (JSON).
-    public func submitStudy(specJSON: Data) async throws -> StudyCreated {
-        let data = try await send(.POST, "/v1/studies", body: specJSON)
+    /// Submits a study spec (JSON). An identical spec this account already submitted returns that
+    /// study (`existing`) unless `allowDuplicate`.
+    public func submitStudy(specJSON: Data, allowDuplicate: Bool = false) async throws -> StudyCreated {
+        let data = try await send(.POST, allowDuplicate ? "/v1/studies?new=true" : "/v1/studies", body: specJSON)
         return try WireCoding.decoder().decode(StudyCreated.self, from: data)
     }
 

@@ -34,6 +34,79 @@ struct StudySubmissionTests {
         }
     }
 
+    @Test("resubmitting an identical spec returns the study already there; new=true, a cancel or another account make a new one")
+    func resubmissionRunsNothingTwice() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let other = try await harness.key(.researcher, name: "other")
+            let bundle = try await harness.bundle(researcher: researcher)
+            let yaml = CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 3)
+            func post(_ key: String, query: String = "") async throws -> (status: Int, created: StudyCreated?) {
+                let response = try await harness.request(
+                    .post, "/v1/studies" + query, key: key, body: Data(yaml.utf8), contentType: "application/yaml")
+                let data = Data(response.body.readableBytesView)
+                return (Int(response.status.code), try? WireCoding.decoder().decode(StudyCreated.self, from: data))
+            }
+
+            let first = try await post(researcher)
+            #expect(first.status == 201)
+            let firstID = try #require(first.created?.id)
+            #expect(first.created?.existing == false)
+
+            // The same spec again: the same study, answered 200.
+            let again = try await post(researcher)
+            #expect(again.status == 200)
+            #expect(again.created?.id == firstID)
+            #expect(again.created?.existing == true)
+            #expect(again.created?.taskCount == 3)
+
+            // Explicitly asked for, another account's, or after a cancel: a new study.
+            let forced = try await post(researcher, query: "?new=true")
+            #expect(forced.status == 201)
+            #expect(forced.created?.id != firstID)
+            let othersStudy = try await post(other)
+            #expect(othersStudy.status == 201)
+            let bad = try await harness.request(
+                .post, "/v1/studies?new=yes", key: researcher, body: Data(yaml.utf8), contentType: "application/yaml")
+            #expect(bad.status == .badRequest)
+            #expect(try CoordinatorHarness.problem(bad).field == "new")
+
+            // The latest matching study is the one returned; once both are cancelled, a new one is made.
+            let latest = try await post(researcher)
+            #expect(latest.created?.id == forced.created?.id)
+            for id in [firstID, try #require(forced.created?.id)] {
+                let _: StudyStatus = try await harness.call(.post, "/v1/studies/\(id)/cancel", key: researcher)
+            }
+            let afterCancel = try await post(researcher)
+            #expect(afterCancel.status == 201)
+
+            let rows = try await harness.database.client.query(
+                "SELECT count(*), (SELECT count(*) FROM tasks) FROM studies")
+            for try await (studies, tasks) in rows.decode((Int64, Int64).self) {
+                #expect(studies == 4)
+                #expect(tasks == 12)
+            }
+        }
+    }
+
+    @Test("identical submissions sent at once make one study")
+    func concurrentResubmissions() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let yaml = CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2)
+            let ids = try await withThrowingTaskGroup(of: UUID.self) { group in
+                for _ in 0..<8 { group.addTask { try await harness.submit(yaml, key: researcher).id } }
+                var ids: Set<UUID> = []
+                for try await id in group { ids.insert(id) }
+                return ids
+            }
+            #expect(ids.count == 1)
+            let rows = try await harness.database.client.query("SELECT count(*) FROM studies")
+            for try await count in rows.decode(Int64.self) { #expect(count == 1) }
+        }
+    }
+
     @Test("an invalid spec answers 422 with every issue and leaves nothing behind")
     func invalidSpecIsRefusedWhole() async throws {
         try await CoordinatorHarness.run { harness in

@@ -15,6 +15,13 @@ struct StudyController: Sendable {
     }
 
     @Sendable func create(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        // `?new=true` runs an identical spec again as a separate study (e.g. on other hardware).
+        let allowDuplicate: Bool
+        switch request.uri.queryParameters["new"].map(String.init) {
+        case nil, "false": allowDuplicate = false
+        case "true": allowDuplicate = true
+        case let other?: throw Problem.badRequest("new must be true or false, not \"\(other)\".", field: "new")
+        }
         let body = try await RequestBody.bytes(request, limit: limits.maxSpecBytes)
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let format: SpecFormat?
@@ -35,8 +42,8 @@ struct StudyController: Sendable {
                 "The study spec is invalid: \(error.issues.count) problem(s).",
                 issues: error.issues.map { .init(path: $0.path, reason: $0.reason, line: $0.line) })
         }
-        let created = try await studies.create(spec: spec, owner: identity.accountID)
-        return try .json(created, status: .created)
+        let created = try await studies.create(spec: spec, owner: identity.accountID, allowDuplicate: allowDuplicate)
+        return try .json(created, status: created.existing ? .ok : .created)
     }
 
     /// A study the caller may see: researchers see their own; the other admitted roles see all.

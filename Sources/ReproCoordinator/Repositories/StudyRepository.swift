@@ -16,7 +16,12 @@ public struct StudyRepository: Sendable {
 
     /// Stores the study, upserts its preprint and inserts all its tasks, in one transaction with one
     /// multi-row `INSERT … SELECT FROM unnest(…)`; wakes waiting workers when it commits.
-    public func create(spec: StudySpec, owner: UUID) async throws -> StudyCreated {
+    ///
+    /// A spec the same account already submitted (same canonical sha256), whose study is running or
+    /// completed, returns that study (`existing`) unless `allowDuplicate`: a resubmission re-runs
+    /// nothing, and its runs are not counted twice in the preprint's score. Other accounts' studies
+    /// of the same spec are independent replications and never matched.
+    public func create(spec: StudySpec, owner: UUID, allowDuplicate: Bool = false) async throws -> StudyCreated {
         guard let preprintID = PreprintID.normalize(spec.preprint.id) else {
             throw Problem.invalid(
                 "The study spec is invalid.",
@@ -44,7 +49,19 @@ public struct StudyRepository: Sendable {
         let groupSize = spec.matrix.replicas
         let preprint = spec.preprint
 
-        let studyID = try await client.withTransaction(logger: logger) { connection -> UUID in
+        let stored = try await client.withTransaction(logger: logger) { connection -> (id: UUID, existing: Bool, tasks: Int) in
+            if !allowDuplicate {
+                // Serializes identical submissions of one account, so two sent at once make one study.
+                try await connection.query(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(\(owner.uuidString) || \(specSHA), 0))", logger: logger)
+                let rows = try await connection.query(
+                    """
+                    SELECT id, task_count FROM studies
+                    WHERE owner_account_id = \(owner) AND spec_sha256 = \(specSHA) AND state <> 'cancelled'
+                    ORDER BY created_at DESC LIMIT 1
+                    """, logger: logger)
+                for try await (id, tasks) in rows.decode((UUID, Int).self) { return (id, true, tasks) }
+            }
             if let bundle = job.code.bundleSHA256 {
                 let rows = try await connection.query("SELECT 1 FROM bundles WHERE sha256 = \(bundle)", logger: logger)
                 var found = false
@@ -84,12 +101,13 @@ public struct StudyRepository: Sendable {
                 """, logger: logger)
             // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
             try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'study')", logger: logger)
-            return studyID
+            return (studyID, false, count)
         }
         logger.info(
-            "study submitted",
-            metadata: ["repro.study.id": "\(studyID)", "repro.preprint.id": "\(preprintID)", "repro.tasks": "\(count)"])
-        return StudyCreated(id: studyID, preprintID: preprintID, taskCount: count, specSHA256: specSHA)
+            stored.existing ? "study already submitted" : "study submitted",
+            metadata: ["repro.study.id": "\(stored.id)", "repro.preprint.id": "\(preprintID)", "repro.tasks": "\(stored.tasks)"])
+        return StudyCreated(
+            id: stored.id, preprintID: preprintID, taskCount: stored.tasks, specSHA256: specSHA, existing: stored.existing)
     }
 
     /// Owner of a study, or nil when there is no such study.

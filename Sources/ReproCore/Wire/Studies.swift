@@ -163,19 +163,34 @@ public struct StudyCreated: Codable, Sendable {
     public var preprintID: String
     public var taskCount: Int
     public var specSHA256: String
+    /// True when the same account had already submitted this exact spec and that study (running or
+    /// completed) is returned instead of a new one: nothing is run twice by accident.
+    public var existing: Bool
 
     enum CodingKeys: String, CodingKey {
         case id
         case preprintID = "preprint_id"
         case taskCount = "task_count"
         case specSHA256 = "spec_sha256"
+        case existing
     }
 
     /// Creates the answer.
-    public init(id: UUID, preprintID: String, taskCount: Int, specSHA256: String) {
+    public init(id: UUID, preprintID: String, taskCount: Int, specSHA256: String, existing: Bool = false) {
         self.id = id
         self.preprintID = preprintID
         self.taskCount = taskCount
         self.specSHA256 = specSHA256
+        self.existing = existing
+    }
+
+    /// Decodes an answer; `existing` is absent from coordinators that predate it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(UUID.self, forKey: .id)
+        preprintID = try container.decode(String.self, forKey: .preprintID)
+        taskCount = try container.decode(Int.self, forKey: .taskCount)
+        specSHA256 = try container.decode(String.self, forKey: .specSHA256)
+        existing = try container.decodeIfPresent(Bool.self, forKey: .existing) ?? false
     }
 }

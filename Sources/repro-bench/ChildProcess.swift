@@ -17,9 +17,9 @@ enum ChildProcess {
     static func run(_ program: String, arguments: [String], environment: [String: String]? = nil) async throws -> String {
         let argv = [program] + arguments
         let environment = environment ?? ProcessInfo.processInfo.environment
-        var pipe: [Int32] = [0, 0]
-        guard Glibc.pipe(&pipe) == 0 else { throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))") }
-        let (readEnd, writeEnd) = (pipe[0], pipe[1])
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))") }
+        let (readEnd, writeEnd) = (ends[0], ends[1])
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -19,7 +19,6 @@ extension TaskQueue {
     /// preprints (through the runs trigger) — so a batch cannot deadlock with a cancellation or the reaper.
     public func record(results: [TaskResult], worker: UUID) async throws -> [ResultReceipt] {
         guard !results.isEmpty else { return [] }
-        let policy = self.policy
         let receipts = try await client.withTransaction(logger: logger) { connection -> [ResultReceipt] in
             let tasks = try await lockTasks(results.map(\.taskID), on: connection)
             let recorded = try await recordedRuns(results.map(\.leaseID), on: connection)

@@ -127,6 +127,17 @@ struct ScoreQuery: Sendable {
                     "cursor belongs to sort=\(parsed.sort)&order=\(parsed.direction); repeat the same sort.",
                     field: "cursor")
             }
+            // The key is bound as an int for runs and turned into a timestamp for dates: a forged key
+            // out of those ranges would trap in Swift or fail in PostgreSQL instead of answering 400.
+            let keyFits: Bool
+            switch sort {
+            case .score: keyFits = parsed.key.isFinite
+            case .runs: keyFits = Int32(exactly: parsed.key) != nil
+            case .date: keyFits = parsed.key.isFinite && abs(parsed.key) < 1e16  // microseconds, ±300 years of 1970
+            }
+            guard keyFits else {
+                throw Problem.badRequest("cursor is not a cursor this API handed out.", field: "cursor")
+            }
             cursor = parsed
         }
         if let value = try text("format") {

@@ -217,11 +217,12 @@ public struct ScoreRepository: Sendable {
         while true {
             let ids = try await claimDirty(limit: batch)
             if ids.isEmpty { return changed }
-            for id in ids {
+            for (index, id) in ids.enumerated() {
                 do {
                     if try await recompute(id) { changed += 1 }
                 } catch {
-                    try? await markDirty(id)
+                    // The claim cleared the flag of the whole batch: give back this one and the rest.
+                    for pending in ids[index...] { try? await markDirty(pending) }
                     throw error
                 }
             }

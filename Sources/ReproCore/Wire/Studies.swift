@@ -183,14 +183,4 @@ public struct StudyCreated: Codable, Sendable {
         self.specSHA256 = specSHA256
         self.existing = existing
     }
-
-    /// Decodes an answer; `existing` is absent from coordinators that predate it.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        id = try container.decode(UUID.self, forKey: .id)
-        preprintID = try container.decode(String.self, forKey: .preprintID)
-        taskCount = try container.decode(Int.self, forKey: .taskCount)
-        specSHA256 = try container.decode(String.self, forKey: .specSHA256)
-        existing = try container.decodeIfPresent(Bool.self, forKey: .existing) ?? false
-    }
 }

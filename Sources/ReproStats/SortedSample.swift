@@ -8,11 +8,6 @@ struct SortedSample: Sendable {
         self.values = values.sorted()
     }
 
-    /// Wraps values already sorted ascending.
-    init(alreadySorted values: [Double]) {
-        self.values = values
-    }
-
     var count: Int { values.count }
 
     /// `numpy.median`: the middle value, or the mean of the two middle values for even n.

@@ -25,8 +25,9 @@ struct ReportBenchCommand: AsyncParsableCommand {
     var saveJSON: String?
 
     func validate() throws {
-        guard runs >= 1, datasets >= 1, replicas >= 1, (1...50).contains(repetitions) else {
-            throw ValidationError("runs, datasets and replicas must be positive; repetitions 1…50.")
+        // The synthetic spec's claims name dataset0 to dataset3 and the last dataset.
+        guard runs >= 1, datasets >= 4, replicas >= 1, (1...50).contains(repetitions) else {
+            throw ValidationError("runs and replicas must be positive, datasets at least 4; repetitions 1…50.")
         }
     }
 

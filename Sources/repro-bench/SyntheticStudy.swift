@@ -74,7 +74,7 @@ struct SyntheticStudy: Sendable {
               replicas: \(replicas)
             claims:
               - {metric: accuracy, dataset: dataset0, value: 0.90, direction: higher, tolerance: 0.01}
-              - {metric: accuracy, dataset: dataset9, value: 0.97, direction: higher}
+              - {metric: accuracy, dataset: \(datasets[datasets.count - 1]), value: 0.97, direction: higher}
               - {metric: loss, dataset: dataset1, value: 0.30, direction: lower, tolerance: 0.005}
               - {metric: f1, dataset: dataset2, value: 0.888, direction: equal, tolerance: 0.01}
               - {metric: precision, dataset: dataset3, value: 0.8, direction: higher}

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -24,7 +23,7 @@ struct BundleController: Sendable {
         guard bytes.count > 2, bytes[bytes.startIndex] == 0x1f, bytes[bytes.startIndex + 1] == 0x8b else {
             throw Problem.unsupportedMediaType("A bundle is a gzipped tar (`repro submit` packs it for you).")
         }
-        let sha = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let sha = BundleArchive.sha256Hex(bytes)
         let size = bytes.count
         try await client.query(
             """

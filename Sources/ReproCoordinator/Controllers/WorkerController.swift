@@ -27,8 +27,13 @@ struct WorkerController: Sendable {
         guard (1...256).contains(registration.slots) else {
             throw Problem.badRequest("slots must be between 1 and 256.", field: "slots")
         }
-        guard registration.cpus >= 0, registration.memoryBytes >= 0, registration.gpus >= 0 else {
-            throw Problem.badRequest("cpus, memory_bytes and gpus cannot be negative.", field: "cpus")
+        // cpus and gpus are 4-byte columns: larger values would fail in PostgreSQL with a 500.
+        for (name, value) in [("cpus", Int64(registration.cpus)), ("gpus", Int64(registration.gpus))]
+        where !(0...4096).contains(value) {
+            throw Problem.badRequest("\(name) must be between 0 and 4096.", field: name)
+        }
+        guard registration.memoryBytes >= 0 else {
+            throw Problem.badRequest("memory_bytes cannot be negative.", field: "memory_bytes")
         }
         let registered = try await accounts.registerWorker(owner: identity.accountID, registration: registration)
         context.logger.info(
@@ -62,7 +67,7 @@ struct WorkerController: Sendable {
     @Sendable func heartbeat(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws
         -> Response
     {
-        let body = try await RequestBody.json(HeartbeatRequest.self, from: request)
+        let body = try await RequestBody.json(HeartbeatRequest.self, from: request, allowNUL: true)
         guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers heartbeat.") }
         guard body.leases.count <= 1000 else {
             throw Problem.badRequest("At most 1000 leases per heartbeat.", field: "leases")
@@ -74,7 +79,7 @@ struct WorkerController: Sendable {
     @Sendable func results(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws
         -> Response
     {
-        let body = try await RequestBody.json(ResultBatch.self, from: request, limit: 16 << 20)
+        let body = try await RequestBody.json(ResultBatch.self, from: request, limit: 16 << 20, allowNUL: true)
         guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers send results.") }
         guard (1...200).contains(body.results.count) else {
             throw Problem.badRequest("Send 1 to 200 results per request.", field: "results")
@@ -108,6 +113,9 @@ struct WorkerController: Sendable {
     /// odd metric names.
     static func validate(_ result: TaskResult, path: String) throws {
         let prefix = path.isEmpty ? "" : path + "."
+        if let code = result.exitCode, Int32(exactly: code) == nil {
+            throw Problem.badRequest("exit_code must fit in 32 bits.", field: prefix + "exit_code")
+        }
         guard result.durationSeconds.isFinite, result.durationSeconds >= 0 else {
             throw Problem.badRequest("duration_seconds must be a finite number ≥ 0.", field: prefix + "duration_seconds")
         }
@@ -118,7 +126,7 @@ struct WorkerController: Sendable {
             throw Problem.badRequest("At most 100 metrics per run.", field: prefix + "metrics")
         }
         for (name, value) in result.metrics {
-            guard name.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_.\-]{0,63}/) != nil else {
+            guard MetricName.isValid(name) else {
                 throw Problem.badRequest("metric name \"\(name)\" is not valid.", field: prefix + "metrics.\(name)")
             }
             guard value.isFinite else {

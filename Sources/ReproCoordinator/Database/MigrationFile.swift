@@ -1,5 +1,5 @@
-import Crypto
 import Foundation
+import ReproCore
 
 /// One `NNNN_name.sql` file of a migrations directory, read and checksummed.
 public struct MigrationFile: Sendable, Hashable {
@@ -20,7 +20,7 @@ public struct MigrationFile: Sendable, Hashable {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = Self.sha256Hex(Data(sql.utf8))
+        self.checksum = BundleArchive.sha256Hex(Data(sql.utf8))
     }
 
     /// Reads all migrations in `directory`, sorted by number.
@@ -60,7 +60,7 @@ public struct MigrationFile: Sendable, Hashable {
                 throw DatabaseSetupError(.unreadableMigrations, "migration \(entry) is not valid UTF-8 text")
             }
             // Checksum the bytes on disk, not the decoded string, so any edit at all is noticed.
-            files.append(MigrationFile(version: version, name: name, sql: sql, checksum: sha256Hex(bytes)))
+            files.append(MigrationFile(version: version, name: name, sql: sql, checksum: BundleArchive.sha256Hex(bytes)))
         }
         files.sort { ($0.version, $0.name) < ($1.version, $1.name) }
         try checkSequence(files)
@@ -114,12 +114,5 @@ public struct MigrationFile: Sendable, Hashable {
             expected += 1
             previous = file
         }
-    }
-
-    private static func sha256Hex(_ data: Data) -> String {
-        SHA256.hash(data: data).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
     }
 }

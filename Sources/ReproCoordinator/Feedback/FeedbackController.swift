@@ -53,14 +53,8 @@ struct FeedbackController: Sendable {
         guard try await preprints.exists(id, completedOnly: identity.isPublicReader) else {
             throw Problem.notFound("No preprint \(id).", field: "id")
         }
-        var page = try await feedback.list(preprint: id, includeHidden: includeHidden, cursor: cursor, limit: limit)
-        if !includeHidden {
-            page.items = page.items.map { item in
-                var item = item
-                item.hiddenReason = nil
-                return item
-            }
-        }
+        // Without include_hidden the query returns visible items only, and those have no hidden reason.
+        let page = try await feedback.list(preprint: id, includeHidden: includeHidden, cursor: cursor, limit: limit)
         return try .json(page)
     }
 

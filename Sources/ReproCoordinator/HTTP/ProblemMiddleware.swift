@@ -29,8 +29,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as DecodingError {
             return RequestBody.problem(for: error).response()
         } catch let error as PSQLError {
-            // Bad input never reaches here (it is validated first); a PSQLError is the database failing
-            // or a bug, and the client can only retry.
+            // Bad input is refused before it reaches the database (lengths, ranges, NUL characters), so a
+            // PSQLError is the database failing or a bug; the client can only retry.
             context.logger.error(
                 "database error", metadata: ["repro.error": "\(String(reflecting: error))", "repro.path": "\(request.uri.path)"])
             // A deadlock or serialization failure (SQLSTATE class 40) rolled the transaction back whole;

@@ -24,17 +24,59 @@ public enum RequestBody {
     }
 
     /// Decodes a JSON body of type `T`.
-    public static func json<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = maxJSONBytes)
-        async throws -> T
-    {
+    ///
+    /// PostgreSQL cannot store NUL in `text` or `jsonb`, so a string holding one (`\u0000`) is refused
+    /// here with 400 naming its field, for every route. Routes carrying a job's output (results,
+    /// heartbeat progress) pass `allowNUL` and replace the character before storing instead.
+    public static func json<T: Decodable>(
+        _ type: T.Type, from request: Request, limit: Int = maxJSONBytes, allowNUL: Bool = false
+    ) async throws -> T {
         let buffer = try await bytes(request, limit: limit)
         if buffer.readableBytes == 0 {
             throw Problem.badRequest("The request needs a JSON body.")
         }
+        let data = Data(buffer.readableBytesView)
+        let value: T
         do {
-            return try WireCoding.decoder().decode(T.self, from: Data(buffer.readableBytesView))
+            value = try WireCoding.decoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw problem(for: error)
+        }
+        if !allowNUL, data.range(of: Data("\\u0000".utf8)) != nil,
+            let document = try? WireCoding.decoder().decode(JSONValue.self, from: data),
+            let field = pathOfNUL(in: document, at: "")
+        {
+            throw Problem.badRequest(
+                "\(field.isEmpty ? "(body)" : field) contains a NUL character (\\u0000), which cannot be stored.",
+                field: field.isEmpty ? "(body)" : field)
+        }
+        return value
+    }
+
+    /// The JSON path of the first string or key holding NUL, nil when there is none.
+    private static func pathOfNUL(in value: JSONValue, at path: String) -> String? {
+        switch value {
+        case .string(let text): return text.contains("\u{0}") ? path : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = pathOfNUL(in: item, at: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for key in members.keys.sorted() {
+                let child = path.isEmpty ? key : "\(path).\(key)"
+                if key.contains("\u{0}") { return child }
+                if let found = pathOfNUL(in: members[key]!, at: child) { return found }
+            }
+            return nil
+        case .null, .bool, .number: return nil
+        }
+    }
+
+    /// A query or path parameter as text; NUL cannot be stored or compared in PostgreSQL, so it is 400.
+    static func checkStorable(_ text: String, field: String) throws {
+        if text.contains("\u{0}") {
+            throw Problem.badRequest("\(field) contains a NUL character, which cannot be stored.", field: field)
         }
     }
 

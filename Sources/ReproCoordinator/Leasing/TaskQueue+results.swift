@@ -4,10 +4,10 @@ import PostgresNIO
 import ReproCore
 
 extension TaskQueue {
-    /// Records a batch of results in one transaction of a fixed number of statements, whatever the
-    /// batch size: lock the tasks, read the runs already stored for the leases, decide every result in
-    /// memory (``ResultPlan``), close the studies' finished tasks, then insert runs and metrics and
-    /// update the tasks in one statement.
+    /// Records a batch of results in one transaction whose statements do not grow with the batch: lock
+    /// the tasks, read the runs already stored for the leases, decide every result in memory
+    /// (``ResultPlan``), one `UPDATE studies` per study that closed tasks, then insert runs and metrics
+    /// and update the tasks in one statement.
     ///
     /// Each result is fenced: it counts only when it comes from the worker holding the task's current
     /// lease (or the latest lease, expired but not yet handed out again). A result already recorded

@@ -83,7 +83,7 @@ public struct TaskQueue: Sendable {
         let sorted = beats.sorted { $0.taskID < $1.taskID }
         let ids = sorted.map(\.taskID)
         let leaseIDs = sorted.map(\.leaseID)
-        let progress = sorted.map { String(($0.progress ?? "").prefix(500)) }
+        let progress = sorted.map { ResultPlan.storable(String(($0.progress ?? "").prefix(500))) }
         let ttl = policy.ttlSeconds
         let rows = try await client.query(
             """
@@ -150,23 +150,22 @@ public struct TaskQueue: Sendable {
             ), finished AS (
                 SELECT study_id, count(*) AS n FROM reaped WHERE state = 'failed' GROUP BY study_id
             ), closed AS (
+                -- Not referenced below, yet it runs: a data-modifying WITH always executes to completion.
                 UPDATE studies s
                 SET open_tasks = s.open_tasks - f.n,
                     state = CASE WHEN s.open_tasks - f.n = 0 THEN 'completed' ELSE s.state END,
                     completed_at = CASE WHEN s.open_tasks - f.n = 0 THEN now() ELSE s.completed_at END
                 FROM finished f WHERE s.id = f.study_id AND s.state = 'running'
-                RETURNING s.id
             )
             SELECT (SELECT count(*) FROM reaped WHERE state = 'queued'),
                    (SELECT count(*) FROM reaped WHERE state = 'failed'),
                    EXISTS (SELECT 1 FROM tasks WHERE state = 'queued'
                            AND not_before > now() - make_interval(secs => \(tick * 2)) AND not_before <= now()
-                           AND attempts > 0),
-                   (SELECT count(*) FROM closed)
+                           AND attempts > 0)
             """, logger: logger)
         var outcome = ReapOutcome(requeued: 0, failed: 0)
         var due = false
-        for try await (requeued, failed, becameDue, _) in rows.decode((Int64, Int64, Bool, Int64).self) {
+        for try await (requeued, failed, becameDue) in rows.decode((Int64, Int64, Bool).self) {
             outcome = ReapOutcome(requeued: Int(requeued), failed: Int(failed))
             due = becameDue
         }

@@ -39,22 +39,17 @@ public final class TaskWakeup: Sendable {
     }
 
     /// Returns when the generation differs from `generation`, after `timeout`, or on cancellation,
-    /// whichever comes first. Returns true when woken by a signal.
-    @discardableResult
-    public func wait(after generation: UInt64, timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
+    /// whichever comes first; the caller reads the generation again to know which.
+    public func wait(after generation: UInt64, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal(after: generation) }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
             group.cancelAll()
-            return first
         }
     }
 
-    private func waitForSignal(after generation: UInt64) async -> Bool {
+    private func waitForSignal(after generation: UInt64) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiter &+= 1
             return state.nextWaiter
@@ -72,6 +67,5 @@ public final class TaskWakeup: Sendable {
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume()
         }
-        return state.withLock { $0.generation != generation }
     }
 }

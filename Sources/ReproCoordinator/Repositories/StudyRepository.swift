@@ -146,7 +146,10 @@ public struct StudyRepository: Sendable {
     public func spec(_ studyID: UUID) async throws -> StudySpec? {
         let rows = try await client.query("SELECT spec::text FROM studies WHERE id = \(studyID)", logger: logger)
         for try await text in rows.decode(String.self) {
-            return try? StudySpec.parse(Data(text.utf8), format: .json)
+            // Validated when it was submitted, under the server's limits of the day (`--max-tasks` may
+            // have been higher than the defaults): read it back without limits, and a stored spec that
+            // does not parse is a server fault, not a missing study.
+            return try StudySpec.parse(Data(text.utf8), format: .json, limits: SpecLimits(maxSpecBytes: .max, maxTasks: .max))
         }
         return nil
     }

@@ -24,6 +24,7 @@ enum PreprintPath {
         guard !decoded.isEmpty, decoded.count <= 200 else {
             throw Problem.badRequest("\(parameter) must be 1–200 characters.", field: parameter)
         }
+        try RequestBody.checkStorable(decoded, field: parameter)
         return decoded
     }
 }

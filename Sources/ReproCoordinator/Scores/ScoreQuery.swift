@@ -54,8 +54,6 @@ struct ScoreQuery: Sendable {
 
     static let maxLimit = 1_000
 
-    init() {}
-
     /// Reads the query string; `accept` decides CSV when `format` is absent.
     init(request: Request) throws {
         let parameters = request.uri.queryParameters
@@ -65,6 +63,7 @@ struct ScoreQuery: Sendable {
             guard !trimmed.isEmpty, trimmed.count <= 200 else {
                 throw Problem.badRequest("\(name) must be 1–200 characters.", field: name)
             }
+            try RequestBody.checkStorable(trimmed, field: name)
             return trimmed
         }
         func number(_ name: String, in range: ClosedRange<Double>) throws -> Double? {

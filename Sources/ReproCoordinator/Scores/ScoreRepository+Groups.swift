@@ -11,9 +11,11 @@ extension ScoreRepository {
     /// The summary of every preprint the funder funded (or the institution appears on).
     func summary(of group: Group, name: String, completedOnly: Bool) async throws -> ScoreGroupSummary {
         let key = name.lowercased()
-        let condition = group == .funder ? "funder_keys @> ARRAY[$1]" : "institution_keys @> ARRAY[$1]"
+        // lower() in SQL, as the trigger that fills the key arrays does: Swift's lowercased() differs
+        // for some non-ASCII names ("İ").
+        let condition = group == .funder ? "funder_keys @> ARRAY[lower($1)]" : "institution_keys @> ARRAY[lower($1)]"
         var binds = PostgresBindings()
-        binds.append(key)
+        binds.append(name)
         binds.append(completedOnly)
         let rows = try await client.query(
             PostgresQuery(

@@ -48,11 +48,11 @@ extension SpecDecoder {
             configuration: configuration ?? nil)
     }
 
-    /// Metric names as scripts print them (`accuracy`, `val/loss`): like dataset names, plus `/`.
+    /// Metric names by the rule runs report them under (``MetricName``), so every claim can be measured.
     private func decodeMetric(_ node: SpecNode, at path: String) -> String? {
         guard let metric = nonEmptyString(node, at: path) else { return nil }
-        guard Self.isValidName(String(metric.map { $0 == "/" ? "_" : $0 })) else {
-            report(path, "\"\(metric)\" must be 1 to 64 letters, digits, '_', '.', '-' or '/'", line: node.line)
+        guard MetricName.isValid(metric) else {
+            report(path, "\"\(metric)\" \(MetricName.rule)", line: node.line)
             return nil
         }
         return metric

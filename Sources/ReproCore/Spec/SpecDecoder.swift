@@ -119,6 +119,11 @@ final class SpecDecoder {
         }
         switch scalar.kind {
         case .string:
+            // The coordinator stores specs in PostgreSQL, which cannot hold NUL in text or jsonb.
+            guard !scalar.text.contains("\u{0}") else {
+                report(path, "contains a NUL character, which cannot be stored", line: node.line)
+                return nil
+            }
             return scalar.text
         case .null:
             report(path, "needs a value", line: node.line)

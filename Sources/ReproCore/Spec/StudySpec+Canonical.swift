@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 extension StudySpec {
@@ -16,10 +15,5 @@ extension StudySpec {
     }
 
     /// Lowercase hex SHA-256 of ``canonicalJSON()``.
-    public var sha256Hex: String {
-        SHA256.hash(data: canonicalJSON()).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    public var sha256Hex: String { BundleArchive.sha256Hex(canonicalJSON()) }
 }

@@ -18,12 +18,23 @@ struct Scores: AsyncParsableCommand {
     @Flag(help: "Only preprints with a score.") var scoredOnly = false
     @Option(help: "Sort by score, runs or date (default: score).") var sort: String?
     @Option(help: "asc or desc (default: desc).") var order: String?
-    @Option(help: "Rows to show (default: 50; all pages are fetched up to this many).") var limit = 50
-    @Flag(help: "Print CSV (RFC 4180, with a header row).") var csv = false
+    @Option(help: "Rows to show (default: 50; pages are fetched up to this many, but --csv prints one page of at most 1000).")
+    var limit = 50
+    @Flag(help: "Print CSV (RFC 4180, with a header row); one page, so --limit at most 1000.") var csv = false
     @Flag(help: "Print JSON.") var json = false
 
-    func run() async throws {
+    /// The server's page size: `--csv` prints a single page, so it cannot show more rows.
+    static let csvLimit = 1_000
+
+    func validate() throws {
         guard limit >= 1 else { throw ValidationError("--limit must be at least 1.") }
+        guard !csv || limit <= Self.csvLimit else {
+            throw ValidationError(
+                "--csv prints at most \(Self.csvLimit) rows (one page); use --limit \(Self.csvLimit) or less, or --json for more.")
+        }
+    }
+
+    func run() async throws {
         let client = try connection.client()
         var filters = ScoreFilters()
         filters.funder = funder

@@ -18,7 +18,7 @@ struct StudySubmitter {
         do {
             spec = try StudySpec.parse(data, format: specFile.pathExtension.lowercased() == "json" ? .json : nil, context: .client)
         } catch {
-            throw CLIError("\(specFile.path): the study spec is invalid:\n\(error.issues.map { "  - \($0.path)\($0.line.map { " (line \($0))" } ?? ""): \($0.reason)" }.joined(separator: "\n"))")
+            throw CLIError("\(specFile.path): the study spec is invalid:\n\(error.issues.map { "  - \($0)" }.joined(separator: "\n"))")
         }
         if case .bundle(let reference) = spec.code, !reference.hasPrefix("sha256:") {
             let directory = URL(fileURLWithPath: reference, relativeTo: specFile.deletingLastPathComponent()).standardizedFileURL

@@ -168,7 +168,6 @@ extension CoordinatorClient {
 
     /// The score document of a preprint, as JSON bytes.
     public func scoreData(_ preprint: String) async throws -> Data {
-        let escaped = preprint.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? preprint
-        return try await send(.GET, "/v1/preprints/\(escaped)/score")
+        try await send(.GET, "/v1/preprints/\(Self.segment(preprint))/score")
     }
 }

@@ -111,9 +111,12 @@ public struct ContentCache: Sendable {
     }
 
     /// Writes and fsyncs a new file, so that the rename that follows cannot
-    /// publish a name whose data a power loss would leave empty.
-    private static func writeDurably(_ data: Data, to url: URL) throws(ContentCacheError) {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    /// publish a name whose data a power loss would leave empty. The file is
+    /// created with `mode` (less the umask), so a secret is never readable by
+    /// others, not even briefly. On failure a created file stays: the caller
+    /// removes it.
+    static func writeDurably(_ data: Data, to url: URL, mode: mode_t = 0o644) throws(ContentCacheError) {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw ContentCacheError(.ioFailed, "cannot create \(url.path): \(String(cString: strerror(errno)))")
         }

@@ -16,6 +16,8 @@ public struct MetricsError: Error, Sendable, Equatable, CustomStringConvertible 
         case invalidValue
         /// The job reported no metric at all.
         case noMetrics
+        /// The job reported more metrics than the coordinator accepts for one run.
+        case tooManyMetrics
     }
 
     /// The kind of problem.

@@ -1,4 +1,5 @@
 import Foundation
+import ReproCore
 
 /// Collects the metrics one job reports.
 ///
@@ -12,9 +13,10 @@ import Foundation
 /// lines may be interim values printed during training.
 ///
 /// Names match `[A-Za-z_][A-Za-z0-9_.-]{0,63}`; values must be finite
-/// numbers. Anything else is a ``MetricsError`` naming the file or line,
-/// because a run whose numbers cannot be trusted must fail loudly rather than
-/// enter the statistics as a silent gap or a NaN.
+/// numbers; a run reports at most ``maximumMetricCount`` distinct names.
+/// Anything else is a ``MetricsError`` naming the file or line, because a
+/// run whose numbers cannot be trusted must fail loudly rather than enter
+/// the statistics as a silent gap or a NaN (or be refused by the coordinator).
 ///
 /// Feed output lines with ``consume(line:)`` as the job prints them (they are
 /// numbered from 1 in the order fed), then call ``metrics(outputDirectory:)``.
@@ -25,6 +27,8 @@ public struct MetricsParser: Sendable {
     public static let maximumFileSize = 1024 * 1024
     /// The prefix of a metric line.
     public static let linePrefix = "REPRO_METRIC"
+    /// More distinct metrics are refused: the coordinator accepts at most this many per run.
+    public static let maximumMetricCount = 100
 
     private var lineMetrics: [String: Double] = [:]
     private var lineNumber = 0
@@ -55,7 +59,8 @@ public struct MetricsParser: Sendable {
     /// The job's metrics: the lines seen so far, overridden by
     /// `metrics.json` in `outputDirectory` if that file exists.
     ///
-    /// - Throws: ``MetricsError`` for an invalid file or line, or when there is no metric at all.
+    /// - Throws: ``MetricsError`` for an invalid file or line, when there is no metric at all, or
+    ///   when there are more than ``maximumMetricCount``.
     public func metrics(outputDirectory: URL?) throws(MetricsError) -> [String: Double] {
         var fileMetrics: [String: Double] = [:]
         var hasFile = false
@@ -72,6 +77,13 @@ public struct MetricsParser: Sendable {
             let file = hasFile ? "\(Self.fileName) is an empty object" : "the job wrote no \(Self.fileName) to $REPRO_OUTPUT_DIR"
             let lines = hasFile ? "the output had no \(Self.linePrefix) line" : "printed no \(Self.linePrefix) line"
             throw MetricsError(.noMetrics, "no metrics: \(file) and \(lines)")
+        }
+        guard merged.count <= Self.maximumMetricCount else {
+            throw MetricsError(
+                .tooManyMetrics,
+                "too many metrics: the job reported \(merged.count) distinct names, "
+                    + "more than the \(Self.maximumMetricCount) a run may report"
+            )
         }
         return merged
     }
@@ -114,15 +126,10 @@ public struct MetricsParser: Sendable {
         return try parser.parse()
     }
 
-    /// Whether `name` is a valid metric name: `[A-Za-z_][A-Za-z0-9_.-]{0,63}`.
+    /// Whether `name` is a valid metric name: the shared rule of ``MetricName`` (the spec's claims and
+    /// the coordinator check the same one).
     public static func isValidName(_ name: some StringProtocol) -> Bool {
-        let scalars = name.unicodeScalars
-        guard let first = scalars.first, (1...64).contains(scalars.count) else { return false }
-        func isLetter(_ s: Unicode.Scalar) -> Bool { ("a"..."z").contains(s) || ("A"..."Z").contains(s) }
-        guard isLetter(first) || first == "_" else { return false }
-        return scalars.dropFirst().allSatisfy {
-            isLetter($0) || ("0"..."9").contains($0) || "_.-".unicodeScalars.contains($0)
-        }
+        MetricName.isValid(name)
     }
 
     static let nameRule = "letters, digits, _ . -, starting with a letter or _, at most 64 characters"

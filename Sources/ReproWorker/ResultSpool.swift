@@ -56,7 +56,7 @@ public struct ResultSpool: Sendable {
 extension ResultSpool {
     /// Moves a result the coordinator will never take out of the way (kept for inspection).
     public func quarantine(leaseID: UUID) {
-        let file = directory.appendingPathComponent("\(leaseID.uuidString.lowercased()).json")
+        let file = url(for: leaseID)
         try? FileManager.default.moveItem(at: file, to: file.appendingPathExtension("refused"))
     }
 }

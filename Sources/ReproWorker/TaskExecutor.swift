@@ -53,7 +53,7 @@ struct TaskExecutor: Sendable {
             logger.warning("task attempt failed", metadata: ["repro.outcome": "\(outcome.rawValue)", "repro.error": "\(message)"])
             return TaskResult(
                 taskID: lease.taskID, leaseID: lease.leaseID, outcome: outcome, exitCode: exitCode,
-                durationSeconds: (ContinuousClock.now - started).seconds, metrics: [:], error: message, logTail: tail,
+                durationSeconds: (ContinuousClock.now - started).inSeconds, metrics: [:], error: message, logTail: tail,
                 fingerprint: fingerprint.flatMap(Self.json), hardwareClass: fingerprint?.hardwareClass)
         }
 
@@ -144,7 +144,7 @@ struct TaskExecutor: Sendable {
         } catch {
             return failure(.failed, "the job's metrics are invalid: \(error)", exitCode: 0, tail: tail, fingerprint: fingerprint)
         }
-        let duration = (ContinuousClock.now - started).seconds
+        let duration = (ContinuousClock.now - started).inSeconds
         logger.info("job succeeded", metadata: ["repro.duration": "\(String(format: "%.1f", duration))", "repro.metrics": "\(metrics)"])
         return TaskResult(
             taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: duration,
@@ -182,9 +182,4 @@ struct TaskExecutor: Sendable {
 struct WorkerError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-extension Duration {
-    /// Seconds as a Double.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

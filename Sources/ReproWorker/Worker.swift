@@ -172,7 +172,7 @@ public actor Worker {
         let summary = result.outcome == .succeeded
             ? result.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
             : (result.error ?? result.outcome.rawValue)
-        display("task \(lease.taskID): \(result.outcome.rawValue) in \(String(format: "%.1f", elapsed.seconds)) s — \(summary)")
+        display("task \(lease.taskID): \(result.outcome.rawValue) in \(String(format: "%.1f", elapsed.inSeconds)) s — \(summary)")
         do {
             try spool.store(result)
         } catch {
@@ -233,6 +233,9 @@ public actor Worker {
 
     /// Sends a batch; true when the coordinator answered (each receipt is final: accepted, recorded,
     /// or rejected because the lease was lost).
+    ///
+    /// A batch the coordinator refuses outright (a 4xx) is resent one result at a time, so that one
+    /// invalid result sets aside only itself, not the good ones sent with it.
     func send(_ results: [TaskResult]) async -> Bool {
         do {
             let receipts = try await client.submitResults(results)
@@ -245,10 +248,24 @@ public actor Worker {
                 }
             }
             return true
+        } catch let error as CoordinatorClientError where !error.isRetryable && results.count > 1 {
+            logger.warning(
+                "batch of results refused by the coordinator; resending them one at a time",
+                metadata: ["repro.error": "\(error)", "repro.results.count": "\(results.count)"])
+            for result in results {
+                // A batch of one is quarantined if refused; a retryable failure leaves the rest
+                // (this one included) in the spool for the next attempt.
+                guard await send([result]) else { return false }
+            }
+            return true
         } catch let error as CoordinatorClientError where !error.isRetryable {
-            // A 4xx for the whole batch would repeat forever: keep the files aside for a person to read.
-            logger.error("results refused by the coordinator; kept in the spool", metadata: ["repro.error": "\(error)"])
-            for result in results { spool.quarantine(leaseID: result.leaseID) }
+            // A 4xx for this result would repeat forever: keep the file aside for a person to read.
+            for result in results {
+                logger.error(
+                    "result refused by the coordinator; kept in the spool",
+                    metadata: ["repro.task.id": "\(result.taskID)", "repro.error": "\(error)"])
+                spool.quarantine(leaseID: result.leaseID)
+            }
             return true
         } catch {
             logger.warning("sending results failed; will retry", metadata: ["repro.error": "\(error)"])

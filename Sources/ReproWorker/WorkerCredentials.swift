@@ -27,11 +27,20 @@ struct WorkerCredentials: Codable, Sendable {
     func save(in directory: URL) throws {
         let url = Self.file(in: directory)
         let temporary = url.appendingPathExtension("tmp")
-        try JSONEncoder().encode(self).write(to: temporary)
-        // The token is a secret: readable by this user only.
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: temporary.path)
+        let data = try JSONEncoder().encode(self)
+        // A leftover of a crashed save would make the exclusive create fail.
+        unlink(temporary.path)
+        do {
+            // The token is a secret: readable by this user only, from the moment the file exists.
+            try ContentCache.writeDurably(data, to: temporary, mode: 0o600)
+        } catch {
+            unlink(temporary.path)
+            throw WorkerError("cannot save the worker token in \(url.path): \(error)")
+        }
         guard rename(temporary.path, url.path) == 0 else {
-            throw WorkerError("cannot save the worker token in \(url.path): \(String(cString: strerror(errno)))")
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw WorkerError("cannot save the worker token in \(url.path): \(reason)")
         }
     }
 }

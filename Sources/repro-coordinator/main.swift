@@ -40,16 +40,18 @@ struct LogOptions: ParsableArguments {
     @Option(help: "Log format: text or json.")
     var logFormat: LogFormat = .text
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
 
     func makeLogger(label: String) -> Logger {
-        LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        LogSetup.bootstrap(format: logFormat, level: logLevel)
         return Logger(label: label)
     }
 }
 
 extension LogFormat: ExpressibleByArgument {}
+// An invalid --log-level is a usage error listing the levels, not a silent `info`.
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Serve the HTTP API (the default command).")

@@ -46,7 +46,7 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
 
-    @Option(help: "Log level.") var logLevel = "info"
+    @Option(help: "Log level.") var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard (1...256).contains(slots) else { throw ValidationError("--slots must be between 1 and 256.") }
@@ -54,7 +54,7 @@ struct WorkerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap(format: logFormat, level: Logger.Level(rawValue: logLevel) ?? .info)
+        LogSetup.bootstrap(format: logFormat, level: logLevel)
         let logger = Logger(label: "repro.worker")
         let environment = ProcessInfo.processInfo.environment
         guard let token = token ?? environment["REPRO_TOKEN"], !token.isEmpty else {
@@ -113,3 +113,5 @@ final class SignalWatcher {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+// An invalid --log-level is a usage error listing the levels, not a silent `info`.
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -122,6 +122,20 @@ struct MetricsParserTests {
         }
     }
 
+    @Test("more than 100 distinct metrics are refused; 100 are fine")
+    func tooManyMetrics() throws {
+        let hundred = (1...100).map { "REPRO_METRIC m\($0)=1" }
+        #expect(try MetricsParser.metrics(outputLines: hundred, outputDirectory: nil).count == 100)
+        let failure = error {
+            try MetricsParser.metrics(outputLines: hundred + ["REPRO_METRIC m101=1"], outputDirectory: nil)
+        }
+        #expect(failure?.code == .tooManyMetrics)
+        #expect(
+            failure?.message
+                == "too many metrics: the job reported 101 distinct names, more than the 100 a run may report"
+        )
+    }
+
     // MARK: metrics.json
 
     @Test("a flat object of numbers is read")
@@ -237,6 +251,20 @@ struct MetricsParserTests {
         )
         let failure = error { try MetricsParser.metrics(outputLines: [], outputDirectory: directory.url) }
         #expect(failure?.code == .unreadableFile)
+    }
+
+    @Test("the metric limit counts distinct names across metrics.json and lines")
+    func tooManyMetricsAcrossSources() throws {
+        let directory = try TemporaryDirectory()
+        let object = "{" + (1...60).map { "\"f\($0)\": 1" }.joined(separator: ", ") + "}"
+        try Data(object.utf8).write(to: directory.url.appending(path: "metrics.json"))
+        // 60 names in the file, 40 others in lines, and one in both: 100 distinct.
+        let printed = (1...40).map { "REPRO_METRIC l\($0)=1" } + ["REPRO_METRIC f1=2"]
+        #expect(try MetricsParser.metrics(outputLines: printed, outputDirectory: directory.url).count == 100)
+        let failure = error {
+            try MetricsParser.metrics(outputLines: printed + ["REPRO_METRIC l41=1"], outputDirectory: directory.url)
+        }
+        #expect(failure?.code == .tooManyMetrics)
     }
 
     @Test("a malformed metrics.json is an error even when lines have metrics")

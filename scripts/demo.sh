@@ -14,7 +14,7 @@
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=lib/postgres.sh
+# shellcheck source-path=SCRIPTDIR source=lib/postgres.sh
 source "$repo_root/scripts/lib/postgres.sh"
 cd "$repo_root"
 
@@ -40,13 +40,22 @@ step "building (first build: about 5 minutes)"
 swift build --build-tests
 bin=$(swift build --show-bin-path)
 
+# pids[0] is the coordinator, the rest are workers.
 pids=()
 cleanup() {
     local status=$?
     if [[ ${#pids[@]} -gt 0 ]]; then
-        step "stopping workers and the coordinator"
-        for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-        for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+        # Workers first, while the coordinator still answers: they hand back interrupted tasks and
+        # deliver their spooled results. Then the coordinator.
+        local workers=("${pids[@]:1}")
+        if [[ ${#workers[@]} -gt 0 ]]; then
+            step "stopping the workers"
+            for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+            for pid in "${workers[@]}"; do wait "$pid" 2>/dev/null || true; done
+        fi
+        step "stopping the coordinator"
+        kill -TERM "${pids[0]}" 2>/dev/null || true
+        wait "${pids[0]}" 2>/dev/null || true
     fi
     if [[ $status -ne 0 ]]; then
         echo "The demo failed; logs are in $demo_dir/*.log" >&2

@@ -2,7 +2,8 @@
 # A private, throwaway PostgreSQL cluster for the test suite and the demo. Source this file; it defines
 # functions only (and sources apt.sh beside it).
 #
-# Facts these functions work around (see shared/docs/local-postgres.md):
+# Facts these functions work around (see local-postgres.md in the project's shared docs, outside
+# this repository):
 # - initdb and postgres refuse to run as root, so as root the server runs as an unprivileged user
 #   (`postgres` where Debian's package made it, else a system user `reprogrid` made here);
 # - that user must own the data directory (0700) and traverse every parent, so clusters live under a

@@ -12,7 +12,8 @@
 /// they are reported in `non_finite`, and `outliers` still indexes the original array.
 ///
 /// The bootstrap dominates the cost (resamples × n draws: about 0.8 s of one core for 100 000 runs). Summaries are
-/// pure values, so a report can compute its cells concurrently in a task group.
+/// pure values, so a report computes its cells concurrently (`DispatchQueue.concurrentPerform` in
+/// ReportBuilder).
 public struct Summary: Codable, Sendable, Hashable {
     /// The bootstrap interval is reported from this many finite values on.
     public static let bootstrapMinimumCount = 10

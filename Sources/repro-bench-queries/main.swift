@@ -63,6 +63,7 @@ try await BenchDataset(
     preprints: preprints, feedback: feedbackItems, hotItems: hotItems, client: services.client, logger: logger
 ).load()
 
+@discardableResult
 func measure(_ name: String, _ paths: [String]) async throws -> Latency {
     guard !paths.isEmpty else {
         print("\(name): skipped (no such pages at this size)")
@@ -98,13 +99,12 @@ for path in funderPaths.prefix(20) {
 }
 let summaryPath = "/v1/preprints/\(BenchDataset.hotPreprint)/feedback/summary"
 
-var results: [Latency] = []
-results.append(try await measure("GET /v1/scores?funder=…&limit=100 (score desc)", funderPaths))
-results.append(try await measure("GET /v1/scores?field=cs.CV&min_score=…&sort=runs&limit=100", fieldPaths))
-results.append(try await measure("GET /v1/scores?institution=…&sort=date&order=asc&limit=100", institutionPaths))
-results.append(try await measure("GET /v1/scores?funder=…&limit=100&cursor=… (page 2)", secondPages))
-results.append(try await measure("GET feedback/summary (\(hotItems) items)", [summaryPath]))
-results.append(try await measure("GET /v1/preprints/{id} (score + summary, \(hotItems) items)", ["/v1/preprints/\(BenchDataset.hotPreprint)"]))
+try await measure("GET /v1/scores?funder=…&limit=100 (score desc)", funderPaths)
+try await measure("GET /v1/scores?field=cs.CV&min_score=…&sort=runs&limit=100", fieldPaths)
+try await measure("GET /v1/scores?institution=…&sort=date&order=asc&limit=100", institutionPaths)
+try await measure("GET /v1/scores?funder=…&limit=100&cursor=… (page 2)", secondPages)
+try await measure("GET feedback/summary (\(hotItems) items)", [summaryPath])
+try await measure("GET /v1/preprints/{id} (score + summary, \(hotItems) items)", ["/v1/preprints/\(BenchDataset.hotPreprint)"])
 
 server.cancel()
 _ = await server.result

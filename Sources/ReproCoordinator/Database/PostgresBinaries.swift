@@ -27,27 +27,25 @@ struct PostgresBinaries: Sendable, Hashable {
             }
             return binaries
         }
+        // Each inspection runs `postgres --version`: stop at the first usable installation; only the
+        // error listing what is installed needs them all.
         var found: [PostgresBinaries] = []
         for directory in try await candidateDirectories() {
-            if let binaries = try await inspect(directory), !found.contains(binaries) {
-                found.append(binaries)
-            }
+            guard let binaries = try await inspect(directory), !found.contains(binaries) else { continue }
+            if wanted == nil || binaries.majorVersion == wanted { return binaries }
+            found.append(binaries)
         }
-        guard let first = found.first else {
+        guard let wanted, !found.isEmpty else {
             throw DatabaseSetupError(
                 .binariesNotFound,
                 "PostgreSQL server binaries not found: install Debian's postgresql package "
                     + "(apt-get install postgresql), or set DATABASE_URL to use an existing server")
         }
-        guard let wanted else { return first }
-        guard let matching = found.first(where: { $0.majorVersion == wanted }) else {
-            let versions = found.map { "\($0.majorVersion) (\($0.directory.path))" }.joined(separator: ", ")
-            throw DatabaseSetupError(
-                .binariesNotFound,
-                "the data directory was created by PostgreSQL \(wanted), but only \(versions) is installed: "
-                    + "install postgresql-\(wanted), or upgrade the data directory with pg_upgradecluster/pg_upgrade")
-        }
-        return matching
+        let versions = found.map { "\($0.majorVersion) (\($0.directory.path))" }.joined(separator: ", ")
+        throw DatabaseSetupError(
+            .binariesNotFound,
+            "the data directory was created by PostgreSQL \(wanted), but only \(versions) is installed: "
+                + "install postgresql-\(wanted), or upgrade the data directory with pg_upgradecluster/pg_upgrade")
     }
 
     private static func candidateDirectories() async throws -> [URL] {

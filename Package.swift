@@ -136,10 +136,12 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "ReproCore", "ReproClient", "ReproStats", "ReproTestSupport", "ReproCoordinator",
+                "ReproCore", "ReproClient", "ReproStats", "ReproTestSupport", "ReproCoordinator", "ReproWorker",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // The hostile bundle is read from the source tree, as a study a researcher submits.
+            exclude: ["Fixtures"]
         ),
     ]
 )

@@ -16,6 +16,8 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/postgres.sh
 source "$repo_root/scripts/lib/postgres.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/sandbox.sh
+source "$repo_root/scripts/lib/sandbox.sh"
 cd "$repo_root"
 
 if [[ $(id -u) -eq 0 ]]; then
@@ -29,9 +31,10 @@ chmod 0755 "$demo_dir"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-step "checking the machine (PostgreSQL server binaries, python3 venv)"
+step "checking the machine (PostgreSQL server binaries, python3 venv, bubblewrap for job sandboxes)"
 repro_pg_ensure_installed >/dev/null
 repro_ensure_python_venv
+repro_ensure_sandbox
 command -v curl >/dev/null || repro_apt_install curl
 
 step "building (first build: about 5 minutes)"
@@ -107,10 +110,12 @@ step "creating (or reusing) a researcher and a volunteer account"
 researcher_key=$(demo_key demo-researcher researcher)
 volunteer_key=$(demo_key demo-volunteer volunteer)
 
-step "starting two workers (the first task builds the scikit-learn virtualenv: about a minute)"
+step "starting two workers, each job in a bubblewrap sandbox (the first task builds the scikit-learn virtualenv: about a minute)"
 for name in alpha beta; do
-    "$bin/repro-worker" --token "$volunteer_key" --name "demo-$name" --work-dir "$demo_dir/worker-$name" \
-        --cache-dir "$demo_dir/cache" --lease-wait 10 >"$demo_dir/worker-$name.log" 2>&1 &
+    # The key through the environment, not the command line, where every user could read it.
+    REPRO_TOKEN=$volunteer_key "$bin/repro-worker" --isolation strict --name "demo-$name" \
+        --work-dir "$demo_dir/worker-$name" --cache-dir "$demo_dir/cache" --lease-wait 10 \
+        >"$demo_dir/worker-$name.log" 2>&1 &
     pids+=($!)
 done
 

@@ -12,6 +12,8 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/postgres.sh
 source "$repo_root/scripts/lib/postgres.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/sandbox.sh
+source "$repo_root/scripts/lib/sandbox.sh"
 package_dir=${REPRO_PACKAGE_DIR:-$repo_root}
 
 on_exit() {
@@ -29,6 +31,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 repro_ensure_python_venv
+repro_ensure_sandbox
 echo "==> starting a throwaway PostgreSQL cluster" >&2
 # No extra server options: "$@" belongs to swift test.
 # shellcheck disable=SC2119

@@ -35,6 +35,8 @@ public struct EnvironmentFingerprint: Codable, Sendable, Equatable {
     public var pythonVersion: String?
     /// Installed Python packages (pip's names) to versions.
     public var packages: [String: String]
+    /// The job isolation the run had (`strict` or `none`); set per run by the worker, not collected.
+    public var isolation: String?
 
     /// Creates a fingerprint from known values.
     public init(
@@ -71,6 +73,7 @@ public struct EnvironmentFingerprint: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case os, kernel, architecture, cpuModel, cpuCores, memoryBytes, gpus, gpuDriverVersion, pythonVersion, packages
+        case isolation
         case hardwareClass
     }
 
@@ -87,6 +90,7 @@ public struct EnvironmentFingerprint: Codable, Sendable, Equatable {
         gpuDriverVersion = try container.decodeIfPresent(String.self, forKey: .gpuDriverVersion)
         pythonVersion = try container.decodeIfPresent(String.self, forKey: .pythonVersion)
         packages = try container.decodeIfPresent([String: String].self, forKey: .packages) ?? [:]
+        isolation = try container.decodeIfPresent(String.self, forKey: .isolation)
     }
 
     /// Encodes every field and also `hardwareClass`, so that readers of the
@@ -103,6 +107,7 @@ public struct EnvironmentFingerprint: Codable, Sendable, Equatable {
         try container.encodeIfPresent(gpuDriverVersion, forKey: .gpuDriverVersion)
         try container.encodeIfPresent(pythonVersion, forKey: .pythonVersion)
         try container.encode(packages, forKey: .packages)
+        try container.encodeIfPresent(isolation, forKey: .isolation)
         try container.encode(hardwareClass, forKey: .hardwareClass)
     }
 }

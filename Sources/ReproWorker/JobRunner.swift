@@ -51,6 +51,12 @@ public final class JobRunner: Sendable {
         /// memory: CUDA and some runtimes reserve far more than they use, so
         /// leave this nil for GPU jobs.
         public var memoryLimitBytes: Int?
+        /// A program and its arguments that start the job (a sandbox: `setpriv … bwrap … --`),
+        /// with the resolved executable and ``arguments`` appended. Empty: the job runs directly.
+        public var launcher: [String]
+        /// The launcher reports a job killed by signal N as exit status 128 + N, as bubblewrap and
+        /// shells do; read such statuses back as signals.
+        public var launcherReportsSignalsAsStatus: Bool
         /// How many bytes of combined stdout and stderr to keep (the last ones).
         public var outputTailLimit: Int
         /// Time between SIGTERM and SIGKILL when the job is stopped.
@@ -64,6 +70,8 @@ public final class JobRunner: Sendable {
             environment: [String: String],
             timeLimit: Duration,
             memoryLimitBytes: Int? = nil,
+            launcher: [String] = [],
+            launcherReportsSignalsAsStatus: Bool = false,
             outputTailLimit: Int = 64 * 1024,
             terminationGracePeriod: Duration = .seconds(2)
         ) {
@@ -73,6 +81,8 @@ public final class JobRunner: Sendable {
             self.environment = environment
             self.timeLimit = timeLimit
             self.memoryLimitBytes = memoryLimitBytes
+            self.launcher = launcher
+            self.launcherReportsSignalsAsStatus = launcherReportsSignalsAsStatus
             self.outputTailLimit = outputTailLimit
             self.terminationGracePeriod = terminationGracePeriod
         }
@@ -212,7 +222,10 @@ public final class JobRunner: Sendable {
         }
         timer.cancel()
         state.withLock { $0.phase = .finished }
-        let (termination, stopReason) = (exit.termination, exit.stopReason)
+        var (termination, stopReason) = (exit.termination, exit.stopReason)
+        if job.launcherReportsSignalsAsStatus, case .exited(let status) = termination, (129...192).contains(status) {
+            termination = .signalled(status - 128)
+        }
         // Until the exit, not until the output drained: that is the job's run time.
         let duration = startTime.duration(to: exit.time)
 
@@ -250,13 +263,12 @@ public final class JobRunner: Sendable {
         while true {
             startTime = .now
             do {
-                return try ProcessGroup.spawn(
-                    argv: argv,
-                    environment: job.environment,
-                    workingDirectory: job.workingDirectory.path,
-                    outputFD: outputFD
-                )
-            } catch {
+                let (environment, workingDirectory) = (job.environment, job.workingDirectory.path)
+                return try await SpawnThread.shared.run {
+                    try ProcessGroup.spawn(
+                        argv: argv, environment: environment, workingDirectory: workingDirectory, outputFD: outputFD)
+                }
+            } catch let error as JobRunnerError {
                 guard error.errorNumber == ETXTBSY, attempt < 10 else { throw error }
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(20 * attempt))
@@ -302,13 +314,12 @@ public final class JobRunner: Sendable {
             searchPath: job.environment["PATH"],
             workingDirectory: job.workingDirectory.path
         )
-        guard let memoryLimitBytes = job.memoryLimitBytes else {
-            return [executable] + job.arguments
-        }
+        let command = job.launcher + [executable] + job.arguments
+        guard let memoryLimitBytes = job.memoryLimitBytes else { return command }
         let kibibytes = max(1, memoryLimitBytes / 1024)
-        // $1 is the limit; after `shift`, "$@" is the job's own argv. `exec`
-        // keeps the shell's pid, so the job still leads its process group.
+        // $1 is the limit; after `shift`, "$@" is the job's own argv. `exec` keeps the shell's pid, so
+        // the job still leads its process group.
         let script = #"ulimit -v "$1" || exit 125; shift; exec "$@""#
-        return ["/bin/sh", "-c", script, "repro-memory-limit", "\(kibibytes)", executable] + job.arguments
+        return ["/bin/sh", "-c", script, "repro-memory-limit", "\(kibibytes)"] + command
     }
 }

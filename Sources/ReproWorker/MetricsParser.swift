@@ -1,6 +1,12 @@
 import Foundation
 import ReproCore
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Collects the metrics one job reports.
 ///
 /// A job reports metrics in either or both of two ways:
@@ -66,7 +72,8 @@ public struct MetricsParser: Sendable {
         var hasFile = false
         if let outputDirectory {
             let url = outputDirectory.appending(path: Self.fileName)
-            if FileManager.default.fileExists(atPath: url.path) {
+            var info = stat()
+            if lstat(url.path, &info) == 0 {
                 hasFile = true
                 fileMetrics = try Self.parseFile(at: url)
             }
@@ -102,18 +109,27 @@ public struct MetricsParser: Sendable {
 
     /// The metrics in a `metrics.json` file.
     public static func parseFile(at url: URL) throws(MetricsError) -> [String: Double] {
+        // The job owns the file and may have made it a link to a file of the worker's (its token):
+        // never follow one, and read only a regular file.
+        let fd = open(url.path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            let reason = errno == ELOOP ? "it is a symbolic link" : String(cString: strerror(errno))
+            throw MetricsError(.unreadableFile, "\(fileName): cannot be read: \(reason)")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw MetricsError(.unreadableFile, "\(fileName): cannot be read: it is not a regular file")
+        }
+        guard info.st_size <= maximumFileSize else {
+            throw MetricsError(
+                .unreadableFile,
+                "\(fileName): \(info.st_size) bytes, more than the \(maximumFileSize) allowed"
+            )
+        }
         let data: Data
         do {
-            let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0
-            guard size <= maximumFileSize else {
-                throw MetricsError(
-                    .unreadableFile,
-                    "\(fileName): \(size) bytes, more than the \(maximumFileSize) allowed"
-                )
-            }
-            data = try Data(contentsOf: url)
-        } catch let error as MetricsError {
-            throw error
+            data = try handle.readToEnd() ?? Data()
         } catch {
             throw MetricsError(.unreadableFile, "\(fileName): cannot be read: \(error.localizedDescription)")
         }

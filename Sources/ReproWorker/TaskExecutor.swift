@@ -12,6 +12,13 @@ struct TaskExecutor: Sendable {
     let cache: ContentCache
     let environments: VirtualEnvBuilder
     let fingerprints: FingerprintCache
+    /// How jobs are isolated; with `strict`, ``sandbox`` is set.
+    let isolation: IsolationLevel
+    let sandbox: SandboxLauncher?
+    /// The installation the worker's Python lives in, bound read-only into sandboxes when it is
+    /// outside `/usr` (a virtualenv's `bin/python` points into it).
+    let pythonPrefix: String?
+    let gpus: GPUAllocator
     let logger: Logger
 
     /// Hooks a running job exposes to the worker loop: its last output line and a way to stop it.
@@ -45,7 +52,8 @@ struct TaskExecutor: Sendable {
         var logger = logger
         logger[metadataKey: "repro.task.id"] = "\(lease.taskID)"
         logger[metadataKey: "repro.lease.id"] = "\(lease.leaseID)"
-        let jobDirectory = configuration.workDirectory.appendingPathComponent("jobs/\(lease.leaseID.uuidString.lowercased())")
+        let folder = JobFolder(jobs: configuration.workDirectory.appendingPathComponent("jobs"), leaseID: lease.leaseID)
+        let jobDirectory = folder.root
         defer { try? FileManager.default.removeItem(at: jobDirectory) }
 
         func failure(_ outcome: RunOutcome, _ message: String, exitCode: Int? = nil, tail: String? = nil,
@@ -57,11 +65,12 @@ struct TaskExecutor: Sendable {
                 fingerprint: fingerprint.flatMap(Self.json), hardwareClass: fingerprint?.hardwareClass)
         }
 
-        let codeDirectory = jobDirectory.appendingPathComponent("code")
-        let outputDirectory = jobDirectory.appendingPathComponent("output")
+        let codeDirectory = folder.code
+        let outputDirectory = folder.output
         do {
-            try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+            try folder.create(for: sandbox?.user)
             try await fetchCode(lease.job.code, into: codeDirectory)
+            if sandbox != nil { try folder.makeCodeReadable() }
         } catch {
             return failure(.failed, "fetching the code failed: \(error)")
         }
@@ -69,6 +78,8 @@ struct TaskExecutor: Sendable {
         var path = "/usr/local/bin:/usr/bin:/bin"
         var python: String? = configuration.python
         var environmentVariables: [String: String] = [:]
+        var readOnly = [codeDirectory.path]
+        if let pythonPrefix, !pythonPrefix.hasPrefix("/usr/") { readOnly.append(pythonPrefix) }
         if let requirements = lease.job.requirements {
             do {
                 handle.report("preparing Python environment")
@@ -78,11 +89,13 @@ struct TaskExecutor: Sendable {
                 path = venv.binDirectory.path + ":" + path
                 python = venv.python.path
                 environmentVariables["VIRTUAL_ENV"] = venv.root.path
+                readOnly.append(venv.root.path)
             } catch {
                 return failure(.failed, "preparing the Python environment failed: \(error)")
             }
         }
-        let fingerprint = await fingerprints.fingerprint(python: python, logger: logger)
+        var fingerprint = await fingerprints.fingerprint(python: python, logger: logger)
+        fingerprint.isolation = isolation.rawValue
         guard handle.stopReason == nil else {
             return failure(handle.stopReason!, "stopped before the job started")
         }
@@ -90,6 +103,9 @@ struct TaskExecutor: Sendable {
         // A scrubbed environment: nothing of the worker's (its token above all) reaches the job.
         environmentVariables.merge([
             "PATH": path, "HOME": jobDirectory.path, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONUNBUFFERED": "1",
+            // A sealed environment must stay byte-for-byte as built; Python would otherwise cache
+            // bytecode into it where it can (a job run as root outside a sandbox).
+            "PYTHONDONTWRITEBYTECODE": "1",
             "TMPDIR": jobDirectory.path, "REPRO_SEED": "\(lease.seed)", "REPRO_DATASET": lease.dataset,
             "REPRO_TASK_ID": "\(lease.taskID)", "REPRO_OUTPUT_DIR": outputDirectory.path,
             "REPRO_REPLICA": "\(lease.replica)", "OMP_NUM_THREADS": "\(max(1, lease.job.cpus))",
@@ -100,16 +116,41 @@ struct TaskExecutor: Sendable {
             // Set on some machines because old OpenBLAS builds need them; the job's numpy must see them too.
             if let value = ProcessInfo.processInfo.environment[name] { environmentVariables[name] = value }
         }
+        if lease.job.network && !configuration.allowNetwork {
+            // The coordinator leases such tasks only to workers that allow the network; refuse anyway.
+            return failure(.failed, "the study asks for the network and this worker does not allow it (--allow-network)")
+        }
         guard let executable = lease.arguments.first else { return failure(.failed, "the task has an empty command") }
 
-        let runner = JobRunner(
-            job: .init(
-                executable: executable, arguments: Array(lease.arguments.dropFirst()), workingDirectory: codeDirectory,
-                environment: environmentVariables, timeLimit: .seconds(lease.job.timeoutSeconds),
-                memoryLimitBytes: lease.job.memoryBytes > 0 && lease.job.gpus == 0 ? Int(lease.job.memoryBytes) : nil),
-            logger: logger)
+        let gpuIndices: [Int]
+        do {
+            gpuIndices = try await gpus.acquire(lease.job.gpus)
+        } catch {
+            return failure(.failed, "\(error)", fingerprint: fingerprint)
+        }
+        defer { Task { [gpus] in await gpus.release(gpuIndices) } }
+        if !gpuIndices.isEmpty {
+            environmentVariables["CUDA_VISIBLE_DEVICES"] = gpuIndices.map(String.init).joined(separator: ",")
+        }
+        var job = JobRunner.Job(
+            executable: executable, arguments: Array(lease.arguments.dropFirst()), workingDirectory: codeDirectory,
+            environment: environmentVariables, timeLimit: .seconds(lease.job.timeoutSeconds),
+            memoryLimitBytes: lease.job.memoryBytes > 0 && lease.job.gpus == 0 ? Int(lease.job.memoryBytes) : nil)
+        if let sandbox {
+            let policy = sandbox.jobPolicy(
+                workingDirectory: codeDirectory.path, readOnly: readOnly, writable: [jobDirectory.path],
+                network: lease.job.network, gpuIndices: gpuIndices)
+            job.launcher = sandbox.launcher(for: policy, processLimit: configuration.processLimit)
+            job.launcherReportsSignalsAsStatus = true
+            job.environment.merge(policy.environment) { $1 }
+        }
+        let runner = JobRunner(job: job, logger: logger)
         guard handle.attach(runner) else { return failure(handle.stopReason ?? .cancelled, "stopped before the job started") }
-        logger.info("job started", metadata: ["repro.command": "\(lease.arguments.joined(separator: " "))"])
+        logger.info(
+            "job started",
+            metadata: [
+                "repro.command": "\(lease.arguments.joined(separator: " "))", "repro.isolation": "\(isolation.rawValue)",
+            ])
         let parser = MutexBox(MetricsParser())
         let outcome: JobRunner.Outcome
         do {
@@ -140,6 +181,9 @@ struct TaskExecutor: Sendable {
         }
         let metrics: [String: Double]
         do {
+            guard folder.outputIsDirectory else {
+                throw WorkerError("$REPRO_OUTPUT_DIR is no longer a directory (the job replaced it)")
+            }
             metrics = try parser.value.metrics(outputDirectory: outputDirectory)
         } catch {
             return failure(.failed, "the job's metrics are invalid: \(error)", exitCode: 0, tail: tail, fingerprint: fingerprint)

@@ -32,6 +32,14 @@ public struct VirtualEnv: Sendable, Equatable {
 /// or an upgraded Python gets a fresh environment and nothing is re-installed
 /// otherwise. Environments live in `cacheRoot/venvs/<key>`.
 ///
+/// A finished environment is sealed (``VirtualEnvSeal``): read-only, and its tree's digest
+/// recorded beside it. An environment whose digest no longer matches was changed after its build
+/// (a job that wrote a `.pth` file into it, say) and is rebuilt, not reused.
+///
+/// With a ``SandboxLauncher`` the build itself runs sandboxed as the job user: `pip install` runs
+/// code from the requirements (build scripts of source packages), so it gets the network to reach
+/// the package index and nothing of the host writable but the environment being built.
+///
 /// Virtualenvs cannot be moved once built (their scripts embed their path),
 /// so an environment is built in place at its final path while holding an
 /// exclusive `flock` on `cacheRoot/venvs/<key>.lock`, and the marker file
@@ -47,6 +55,8 @@ public struct VirtualEnvBuilder: Sendable {
     public var processEnvironment: [String: String]
     /// The longest `pip install` may take; it never hangs a slot for ever.
     public var installTimeLimit: Duration
+    /// Runs the build in a sandbox as the job user; nil builds as the worker, unsandboxed.
+    public var sandbox: SandboxLauncher?
     private let logger: Logger
 
     /// Creates a builder.
@@ -60,14 +70,21 @@ public struct VirtualEnvBuilder: Sendable {
     public init(
         processEnvironment: [String: String] = ProcessInfo.processInfo.environment,
         installTimeLimit: Duration = .seconds(20 * 60),
+        sandbox: SandboxLauncher? = nil,
         logger: Logger
     ) {
         var environment = processEnvironment
         for name in ["PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV", "PIP_REQUIRE_VIRTUALENV"] {
             environment.removeValue(forKey: name)
         }
+        // The worker's own secrets (REPRO_TOKEN above all) never reach pip, which runs the
+        // requirements' build scripts.
+        for name in environment.keys where name.hasPrefix("REPRO_") {
+            environment.removeValue(forKey: name)
+        }
         self.processEnvironment = environment
         self.installTimeLimit = installTimeLimit
+        self.sandbox = sandbox
         self.logger = logger
     }
 
@@ -90,20 +107,22 @@ public struct VirtualEnvBuilder: Sendable {
         } catch {
             throw VirtualEnvError(.requirementsUnreadable, "cannot read \(path.path): \(error.localizedDescription)")
         }
-        let identity = try await interpreterIdentity(python)
-        let key = BundleArchive.sha256Hex(requirements + Data("\n\0python\0\(identity)".utf8))
+        let interpreter = try await self.interpreter(python)
+        let key = BundleArchive.sha256Hex(requirements + Data("\n\0python\0\(interpreter.identity)".utf8))
         let venvs = cacheRoot.appending(path: "venvs", directoryHint: .isDirectory)
         let environment = VirtualEnv(root: venvs.appending(path: key, directoryHint: .isDirectory))
         var logger = logger
         logger[metadataKey: "repro.venv.key"] = "\(key.prefix(12))"
         logger[metadataKey: "repro.venv.requirements"] = "\(path.path)"
 
-        if isComplete(environment) {
+        if isReady(environment) {
             logger.debug("reusing virtualenv")
             return environment
         }
         do {
             try FileManager.default.createDirectory(at: venvs, withIntermediateDirectories: true)
+            // Jobs reach their own environment by its name; nobody lists the others.
+            chmod(venvs.path, 0o711)
         } catch {
             throw VirtualEnvError(.ioFailed, "cannot create \(venvs.path): \(error.localizedDescription)")
         }
@@ -111,12 +130,18 @@ public struct VirtualEnvBuilder: Sendable {
         defer { lock.release() }
 
         // Another worker may have finished it while we waited for the lock.
-        if isComplete(environment) {
+        if isReady(environment) {
             logger.debug("reusing virtualenv built by another process")
             return environment
         }
         if FileManager.default.fileExists(atPath: environment.root.path) {
-            logger.notice("removing an incomplete virtualenv left by an earlier build")
+            if isComplete(environment) {
+                logger.warning(
+                    "virtualenv changed since it was sealed (or was built by an older worker); rebuilding it",
+                    metadata: ["repro.venv.path": "\(environment.root.path)"])
+            } else {
+                logger.notice("removing an incomplete virtualenv left by an earlier build")
+            }
             try await BlockingWork.run { try removeIncomplete(environment) }
         }
         do {
@@ -124,11 +149,12 @@ public struct VirtualEnvBuilder: Sendable {
                 environment,
                 requirements: path,
                 hasRequirements: Self.hasRequirements(requirements),
-                python: python,
+                interpreter: interpreter,
                 logger: logger
             )
+            try await BlockingWork.run { try VirtualEnvSeal.seal(environment.root) }
         } catch {
-            _ = try? await BlockingWork.run { try FileManager.default.removeItem(at: environment.root) }
+            _ = try? await BlockingWork.run { try VirtualEnvSeal.remove(environment.root) }
             throw error
         }
         return environment
@@ -140,17 +166,23 @@ public struct VirtualEnvBuilder: Sendable {
         _ environment: VirtualEnv,
         requirements: URL,
         hasRequirements: Bool,
-        python: String,
+        interpreter: Interpreter,
         logger: Logger
     ) async throws {
         let started = ContinuousClock.now
-        logger.info("building virtualenv", metadata: ["repro.venv.path": "\(environment.root.path)"])
+        logger.info(
+            "building virtualenv",
+            metadata: ["repro.venv.path": "\(environment.root.path)", "repro.venv.sandboxed": "\(sandbox != nil)"])
+        let requirementsDirectory = requirements.deletingLastPathComponent()
+        let policy = try buildPolicy(
+            for: environment, requirementsDirectory: requirementsDirectory, interpreter: interpreter)
         try await runStep(
             "python -m venv",
-            executable: python,
+            executable: interpreter.executable,
             arguments: ["-m", "venv", environment.root.path],
             workingDirectory: URL(filePath: "/"),
             timeLimit: .seconds(5 * 60),
+            policy: policy,
             logger: logger
         )
         // pip refuses a requirements file with nothing in it on some
@@ -163,8 +195,9 @@ public struct VirtualEnvBuilder: Sendable {
                     "-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-r", requirements.path,
                 ],
                 // Relative paths inside the file (-r other.txt, ./pkg) are relative to it.
-                workingDirectory: requirements.deletingLastPathComponent(),
+                workingDirectory: requirementsDirectory,
                 timeLimit: installTimeLimit,
+                policy: policy,
                 logger: logger
             )
         }
@@ -181,9 +214,10 @@ public struct VirtualEnvBuilder: Sendable {
         arguments: [String],
         workingDirectory: URL,
         timeLimit: Duration,
+        policy: SandboxPolicy?,
         logger: Logger
     ) async throws {
-        let job = JobRunner.Job(
+        var job = JobRunner.Job(
             executable: executable,
             arguments: arguments,
             workingDirectory: workingDirectory,
@@ -191,6 +225,13 @@ public struct VirtualEnvBuilder: Sendable {
             timeLimit: timeLimit,
             outputTailLimit: 16 * 1024
         )
+        if let sandbox, var policy {
+            policy.workingDirectory = workingDirectory.path
+            job.launcher = sandbox.launcher(for: policy)
+            job.launcherReportsSignalsAsStatus = true
+            job.environment.merge(policy.environment) { $1 }
+            job.environment["HOME"] = "/tmp"
+        }
         let outcome: JobRunner.Outcome
         do {
             outcome = try await JobRunner(job: job, logger: logger).run { line in
@@ -213,12 +254,24 @@ public struct VirtualEnvBuilder: Sendable {
         }
     }
 
-    /// `sys.version` and the interpreter's real path, which together decide
-    /// whether an environment built with it can be reused.
-    private func interpreterIdentity(_ python: String) async throws -> String {
+    /// The Python an environment is built from.
+    public struct Interpreter: Sendable, Equatable {
+        /// `sys.version` and the real path of the executable, which together decide whether an
+        /// environment built with it can be reused.
+        public var identity: String
+        /// The interpreter's real path (not a shim or a link on `PATH`), what a sandbox can run.
+        public var executable: String
+        /// `sys.base_prefix`: the installation the environment's `bin/python` points into.
+        public var basePrefix: String
+    }
+
+    /// Runs `python` once to learn what it really is.
+    public func interpreter(_ python: String) async throws -> Interpreter {
         let job = JobRunner.Job(
             executable: python,
-            arguments: ["-c", "import os, sys; print(sys.version); print(os.path.realpath(sys.executable))"],
+            arguments: [
+                "-c", "import os, sys; print(sys.version); print(os.path.realpath(sys.executable)); print(sys.base_prefix)",
+            ],
             workingDirectory: URL(filePath: "/"),
             environment: processEnvironment,
             timeLimit: .seconds(60)
@@ -230,14 +283,39 @@ public struct VirtualEnvBuilder: Sendable {
             throw VirtualEnvError(.pythonNotFound, "cannot run \(python): \(error.message)")
         }
         if outcome.cancelled { throw CancellationError() }
-        guard outcome.succeeded else {
+        let lines = outcome.outputTail.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").map(String.init)
+        guard outcome.succeeded, lines.count >= 3 else {
             throw VirtualEnvError(
                 .pythonNotFound,
                 "\(python) failed (\(outcome.termination)): \(outcome.outputTail)",
                 output: outcome.outputTail
             )
         }
-        return outcome.outputTail.trimmingCharacters(in: .whitespacesAndNewlines)
+        return Interpreter(
+            identity: lines.dropLast().joined(separator: "\n"), executable: lines[lines.count - 2],
+            basePrefix: lines[lines.count - 1])
+    }
+
+    /// The sandbox of a build: the environment writable, the requirements' folder, the base Python
+    /// and pip's local package folders (`PIP_FIND_LINKS`) readable, the network shared.
+    private func buildPolicy(
+        for environment: VirtualEnv, requirementsDirectory: URL, interpreter: Interpreter
+    ) throws -> SandboxPolicy? {
+        guard let sandbox else { return nil }
+        try FileManager.default.createDirectory(at: environment.root, withIntermediateDirectories: true)
+        if sandbox.user.switchesUser {
+            guard chown(environment.root.path, sandbox.user.uid, sandbox.user.gid) == 0 else {
+                throw VirtualEnvSeal.failure("chown", environment.root.path)
+            }
+        }
+        let localLinks = (processEnvironment["PIP_FIND_LINKS"] ?? "").split(whereSeparator: { $0 == " " || $0 == "\n" })
+            .map(String.init).filter { $0.hasPrefix("/") && FileManager.default.fileExists(atPath: $0) }
+        var readOnly = [requirementsDirectory.path] + localLinks
+        if !interpreter.basePrefix.hasPrefix("/usr/") { readOnly.append(interpreter.basePrefix) }
+        return SandboxPolicy(
+            purpose: .environmentBuild, uid: sandbox.user.uid, gid: sandbox.user.gid,
+            workingDirectory: requirementsDirectory.path, readOnlyPaths: readOnly,
+            writablePaths: [environment.root.path], network: true)
     }
 
     /// Whether the file has a line pip would act on (not blank, not only a comment).
@@ -252,9 +330,14 @@ public struct VirtualEnvBuilder: Sendable {
         FileManager.default.fileExists(atPath: environment.root.appending(path: Self.completeMarker).path)
     }
 
+    /// Finished, and unchanged since it was sealed.
+    private func isReady(_ environment: VirtualEnv) -> Bool {
+        isComplete(environment) && VirtualEnvSeal.isIntact(environment.root)
+    }
+
     private func removeIncomplete(_ environment: VirtualEnv) throws {
         do {
-            try FileManager.default.removeItem(at: environment.root)
+            try VirtualEnvSeal.remove(environment.root)
         } catch {
             throw VirtualEnvError(
                 .ioFailed,

@@ -36,6 +36,7 @@ public actor Worker {
     /// Runs until ``shutdown()`` (SIGTERM) and returns once running jobs ended and results were sent
     /// or spooled.
     public func run() async throws {
+        try WorkerCredentials.preparePrivateDirectory(in: configuration.workDirectory)
         let credentials = try await registerIfNeeded()
         client = CoordinatorClient(baseURL: configuration.coordinatorURL, key: credentials.token)
         var logger = logger
@@ -49,11 +50,7 @@ public actor Worker {
             await flushSpool(deadline: .now + .seconds(10))
             spoolSignal.yield()
         }
-        let executor = TaskExecutor(
-            client: client, configuration: configuration,
-            cache: try ContentCache(directory: configuration.cacheDirectory.appendingPathComponent("bundles")),
-            environments: VirtualEnvBuilder(logger: logger), fingerprints: FingerprintCache(), logger: logger)
-
+        let executor = try await makeExecutor(logger: logger)
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.heartbeatLoop() }
             background.addTask { await self.sendSpoolLoop() }
@@ -77,6 +74,22 @@ public actor Worker {
             try? await Task.sleep(for: grace)
             self.interruptAll()
         }
+    }
+
+    /// Sets up job isolation (refusing to start in strict mode without a working sandbox), the
+    /// Python environments and the GPU slots, and says what jobs may and may not do here.
+    func makeExecutor(logger: Logger) async throws -> TaskExecutor {
+        let setup = try await IsolationSetup.prepare(configuration: configuration, logger: logger)
+        display(setup.summary)
+        var configuration = configuration
+        configuration.python = setup.python
+        let gpuCount = max(configuration.gpus, await EnvironmentFingerprint.collect(python: nil, logger: logger).gpus.count)
+        return TaskExecutor(
+            client: client, configuration: configuration,
+            cache: try ContentCache(directory: configuration.cacheDirectory.appendingPathComponent("bundles")),
+            environments: VirtualEnvBuilder(sandbox: setup.sandbox, logger: logger), fingerprints: FingerprintCache(),
+            isolation: configuration.isolation, sandbox: setup.sandbox, pythonPrefix: setup.pythonPrefix,
+            gpus: GPUAllocator(count: gpuCount, sharing: configuration.shareGPUs), logger: logger)
     }
 
     func interruptAll() {

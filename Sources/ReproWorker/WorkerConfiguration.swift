@@ -24,12 +24,23 @@ public struct WorkerConfiguration: Sendable {
     public var memoryBytes: Int64
     /// GPUs the worker offers.
     public var gpus: Int
+    /// How jobs are isolated from this machine.
+    public var isolation: IsolationLevel
+    /// Whether tasks of studies that ask for the network (`run.network: true`) may run here.
+    public var allowNetwork: Bool
+    /// Whether two jobs may share one GPU.
+    public var shareGPUs: Bool
+    /// `RLIMIT_NPROC` of sandboxed jobs: processes and threads of the job user, a fork bomb's ceiling.
+    public var processLimit: Int
+    /// Whether `python` was chosen by the volunteer (else a sandbox may fall back to the system's).
+    public var pythonIsExplicit: Bool
 
     /// Creates a configuration.
     public init(
         coordinatorURL: String, token: String, slots: Int = 1, workDirectory: URL, cacheDirectory: URL? = nil,
         name: String? = nil, leaseWait: Double = 20, shutdownGracePeriod: Duration = .seconds(30),
-        python: String = "python3", memoryBytes: Int64 = 0, gpus: Int = 0
+        python: String? = nil, memoryBytes: Int64 = 0, gpus: Int = 0, isolation: IsolationLevel = .strict,
+        allowNetwork: Bool = false, shareGPUs: Bool = false, processLimit: Int = 4096
     ) {
         self.coordinatorURL = coordinatorURL
         self.token = token
@@ -39,8 +50,13 @@ public struct WorkerConfiguration: Sendable {
         self.name = name ?? ProcessInfo.processInfo.hostName
         self.leaseWait = leaseWait
         self.shutdownGracePeriod = shutdownGracePeriod
-        self.python = python
+        self.python = python ?? "python3"
+        self.pythonIsExplicit = python != nil
         self.memoryBytes = memoryBytes
         self.gpus = gpus
+        self.isolation = isolation
+        self.allowNetwork = allowNetwork
+        self.shareGPUs = shareGPUs
+        self.processLimit = processLimit
     }
 }

@@ -14,7 +14,26 @@ struct WorkerCredentials: Codable, Sendable {
         case token
     }
 
-    static func file(in directory: URL) -> URL { directory.appendingPathComponent("worker.json") }
+    /// `WORK_DIR/private/worker.json`: a 0700 folder of the worker's that no sandbox binds.
+    static func file(in directory: URL) -> URL { privateDirectory(in: directory).appendingPathComponent("worker.json") }
+
+    static func privateDirectory(in directory: URL) -> URL { directory.appendingPathComponent("private") }
+
+    /// Creates the private folder (0700, also when it existed with looser modes) and moves a token
+    /// saved by an earlier version (`WORK_DIR/worker.json`) into it.
+    static func preparePrivateDirectory(in directory: URL) throws {
+        let privateDirectory = privateDirectory(in: directory)
+        try FileManager.default.createDirectory(at: privateDirectory, withIntermediateDirectories: true)
+        guard chmod(privateDirectory.path, 0o700) == 0 else {
+            throw WorkerError("cannot make \(privateDirectory.path) private: \(String(cString: strerror(errno)))")
+        }
+        let old = directory.appendingPathComponent("worker.json")
+        if FileManager.default.fileExists(atPath: old.path), !FileManager.default.fileExists(atPath: file(in: directory).path) {
+            guard rename(old.path, file(in: directory).path) == 0 else {
+                throw WorkerError("cannot move \(old.path) into \(privateDirectory.path): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
 
     static func load(from directory: URL, coordinator: String) -> WorkerCredentials? {
         guard let data = try? Data(contentsOf: file(in: directory)),
@@ -25,6 +44,7 @@ struct WorkerCredentials: Codable, Sendable {
     }
 
     func save(in directory: URL) throws {
+        try Self.preparePrivateDirectory(in: directory)
         let url = Self.file(in: directory)
         let temporary = url.appendingPathExtension("tmp")
         let data = try JSONEncoder().encode(self)

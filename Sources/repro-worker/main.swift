@@ -23,12 +23,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Coordinator URL (default: $REPRO_COORDINATOR, else http://127.0.0.1:8080).")
     var coordinator: String?
 
-    @Option(help: "Volunteer key for the first registration, or a worker token (default: $REPRO_TOKEN).")
+    @Option(help: "Volunteer key for the first registration, or a worker token. Visible to every user of this machine in `ps`: prefer $REPRO_TOKEN or --token-file.")
     var token: String?
+
+    @Option(help: "File holding the volunteer key (or worker token) on its first line.")
+    var tokenFile: String?
 
     @Option(help: "Jobs to run at once.") var slots = 1
 
-    @Option(help: "Work directory: saved token, result spool, job folders (default: ~/.local/share/reprogrid/worker).")
+    @Option(help: "Work directory: saved token, result spool, job folders (default: /var/lib/reprogrid/worker as root, else ~/.local/share/reprogrid/worker).")
     var workDir: String?
 
     @Option(help: "Cache of code bundles and Python environments (default: WORK_DIR/cache); workers may share it.")
@@ -40,7 +43,20 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(help: "Seconds running jobs may finish after SIGTERM.") var gracePeriod: Int = 30
 
-    @Option(help: "Python used to build virtual environments.") var python = "python3"
+    @Option(help: "Python used to build virtual environments (default: python3 on PATH; with strict isolation, /usr/bin/python3 when that one lives where jobs cannot reach).")
+    var python: String?
+
+    @Option(help: "Job isolation: strict (each job in a bubblewrap sandbox: no network, nothing of this machine but its own folder) or none (your own code only).")
+    var isolation: IsolationLevel = .strict
+
+    @Flag(help: "Run tasks of studies that ask for the network (run.network: true); off by default.")
+    var allowNetwork = false
+
+    @Flag(help: "Let two jobs share one GPU (by default each job gets its own).")
+    var shareGPUs = false
+
+    @Flag(help: "Run the hostile isolation probe locally under --isolation, print what a job could reach, and exit.")
+    var checkIsolation = false
 
     @Option(name: .customLong("memory-mib"), help: "Memory offered to tasks, in MiB (default: the machine's).") var memoryMiB: Int64 = 0
 
@@ -57,16 +73,29 @@ struct WorkerCommand: AsyncParsableCommand {
         LogSetup.bootstrap(format: logFormat, level: logLevel)
         let logger = Logger(label: "repro.worker")
         let environment = ProcessInfo.processInfo.environment
-        guard let token = token ?? environment["REPRO_TOKEN"], !token.isEmpty else {
-            throw ValidationError("No token: pass --token with a volunteer key (an admin creates one with `repro-coordinator keys create --role volunteer`).")
+        let defaultWork = getuid() == 0
+            ? "/var/lib/reprogrid/worker"
+            : FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/reprogrid/worker").path
+        let work = URL(fileURLWithPath: workDir ?? defaultWork)
+        if checkIsolation {
+            let report = try await IsolationProbe.run(
+                isolation: isolation, workDirectory: work.appendingPathComponent("isolation-check"), python: python,
+                logger: logger)
+            print(report.table)
+            if !report.passed { throw ExitCode(1) }
+            return
         }
-        let home = FileManager.default.homeDirectoryForCurrentUser
-        let work = URL(fileURLWithPath: workDir ?? home.appendingPathComponent(".local/share/reprogrid/worker").path)
+        let token = try CommandSecret.read(
+            option: token, optionName: "--token", file: tokenFile, fileOptionName: "--token-file",
+            environmentName: "REPRO_TOKEN", logger: logger)
+        guard let token else {
+            throw ValidationError("No token: set REPRO_TOKEN or pass --token-file with a volunteer key (an admin creates one with `repro-coordinator keys create --role volunteer`).")
+        }
         let configuration = WorkerConfiguration(
             coordinatorURL: coordinator ?? environment["REPRO_COORDINATOR"] ?? "http://127.0.0.1:8080", token: token,
             slots: slots, workDirectory: work, cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) }, name: name,
             leaseWait: leaseWait, shutdownGracePeriod: .seconds(gracePeriod), python: python,
-            memoryBytes: memoryMiB * 1024 * 1024)
+            memoryBytes: memoryMiB * 1024 * 1024, isolation: isolation, allowNetwork: allowNetwork, shareGPUs: shareGPUs)
         let showsLines = logFormat == .text
         let worker = try Worker(configuration: configuration, logger: logger) { line in
             // The terminal display: what the worker is doing, one line per change.
@@ -113,5 +142,6 @@ final class SignalWatcher {
 }
 
 extension LogFormat: ExpressibleByArgument {}
+extension IsolationLevel: ExpressibleByArgument {}
 // An invalid --log-level is a usage error listing the levels, not a silent `info`.
 extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -5,21 +5,21 @@ import ReproCore
 import ReproTestSupport
 import Testing
 
+@testable import ReproWorker
+
 /// The worker side of "nothing is lost", on real processes: cancellation reaches a running job,
 /// results survive a coordinator outage and a worker crash through the spool, and SIGTERM hands
 /// running tasks back.
 @Suite("Worker lifecycle", .serialized)
 struct WorkerLifecycleTests {
-    /// A study of `tasks` jobs that write their pid to `pids/` and sleep `seconds`, then report a metric.
+    /// A study of `tasks` jobs that sleep `seconds`, then report a metric. Each job's command line
+    /// carries a dataset name unique to `root`, so the test finds the job's host pid in /proc: a
+    /// sandboxed job can neither write outside its folder nor know its host pid.
     static func sleepingStudy(in root: URL, tasks: Int, seconds: Double) throws -> URL {
         let directory = root.appendingPathComponent("study")
-        let pids = root.appendingPathComponent("pids")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: pids, withIntermediateDirectories: true)
         try """
-            import os, sys, time
-            seed = sys.argv[2]
-            open(os.path.join("\(pids.path)", seed), "w").write(str(os.getpid()))
+            import time
             time.sleep(\(seconds))
             print("REPRO_METRIC accuracy=0.9")
             """.write(to: directory.appendingPathComponent("sleep.py"), atomically: true, encoding: .utf8)
@@ -32,13 +32,19 @@ struct WorkerLifecycleTests {
               resources: {cpus: 1, memory: 256MiB, gpus: 0}
             matrix:
               seeds: {from: 0, count: \(tasks)}
-              datasets: [only]
+              datasets: [\(dataset(for: root))]
             """.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
         return directory.appendingPathComponent("study.yaml")
     }
 
+    static func dataset(for root: URL) -> String {
+        "d" + root.lastPathComponent.split(separator: "-").last!.lowercased()
+    }
+
+    /// The host pid of the running job of `seed`, found by its command line.
     static func pid(in root: URL, seed: Int) -> Int32? {
-        (try? String(contentsOf: root.appendingPathComponent("pids/\(seed)"), encoding: .utf8)).flatMap { Int32($0) }
+        let marker = "sleep.py\0--seed\0\(seed)\0--dataset\0\(dataset(for: root))\0"
+        return HostProcesses.matchingNow(marker).first
     }
 
     static func isAlive(_ pid: Int32) -> Bool { kill(pid, 0) == 0 }

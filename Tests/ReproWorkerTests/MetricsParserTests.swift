@@ -276,4 +276,20 @@ struct MetricsParserTests {
         }
         #expect(failure?.code == .malformedFile)
     }
+
+    @Test("a metrics.json that is a link (to the worker's token, say) is refused, never followed")
+    func linkIsNotFollowed() throws {
+        let directory = try TemporaryDirectory()
+        let secret = directory.url.appending(path: "worker.json")
+        try Data(#"{"token_like": 1}"#.utf8).write(to: secret)
+        let output = directory.url.appending(path: "output")
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: output.appending(path: "metrics.json").path, withDestinationPath: secret.path)
+        let failure = #expect(throws: MetricsError.self) {
+            try MetricsParser.metrics(outputLines: ["REPRO_METRIC a=1"], outputDirectory: output)
+        }
+        #expect(failure?.code == .unreadableFile)
+        #expect(failure.map { "\($0)" }?.contains("symbolic link") == true)
+    }
 }

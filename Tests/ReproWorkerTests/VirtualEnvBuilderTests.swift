@@ -51,6 +51,33 @@ struct VirtualEnvBuilderTests {
         #expect(third != first)
     }
 
+    @Test("a cached environment someone changed after its build is rebuilt, not reused")
+    func tamperedEnvironmentIsRebuilt() async throws {
+        let directory = try TemporaryDirectory()
+        let file = try requirements("# nothing to install\n", in: directory)
+        let messages = LogRecorder()
+        let builder = VirtualEnvBuilder(processEnvironment: Self.offline, logger: messages.logger)
+        let cache = directory.url.appending(path: "cache")
+        let built = try await builder.environment(forRequirements: file, cacheRoot: cache)
+        #expect(VirtualEnvSeal.isIntact(built.root))
+
+        // What a hostile job outside a sandbox could do: a .pth file that runs in every later job.
+        let packages = try #require(
+            FileManager.default.enumerator(atPath: built.root.path)?.compactMap { $0 as? String }
+                .first { $0.hasSuffix("site-packages") })
+        let folder = built.root.appending(path: packages)
+        chmod(folder.path, 0o755)
+        let evil = folder.appending(path: "zz_evil.pth")
+        try Data("import os\n".utf8).write(to: evil)
+
+        let again = try await builder.environment(forRequirements: file, cacheRoot: cache)
+        #expect(again == built)
+        #expect(!FileManager.default.fileExists(atPath: evil.path), "the tampered environment was rebuilt")
+        #expect(messages.count(of: "virtualenv changed since it was sealed (or was built by an older worker); rebuilding it") == 1)
+        #expect(messages.count(of: "building virtualenv") == 2)
+        #expect(VirtualEnvSeal.isIntact(again.root))
+    }
+
     @Test("concurrent builders of the same requirements build once and share the result")
     func concurrentBuilders() async throws {
         let directory = try TemporaryDirectory()

@@ -9,6 +9,7 @@ struct WorkerCredentialsTests {
     func saveIsPrivate() throws {
         let directory = try TemporaryDirectory()
         let file = WorkerCredentials.file(in: directory.url)
+        try WorkerCredentials.preparePrivateDirectory(in: directory.url)
         // A leftover of a crashed save does not block the next one.
         try Data("stale".utf8).write(to: file.appendingPathExtension("tmp"))
         let credentials = WorkerCredentials(coordinator: "http://coordinator", workerID: UUID(), token: "secret")
@@ -16,6 +17,8 @@ struct WorkerCredentialsTests {
 
         let permissions = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
+        let folder = WorkerCredentials.privateDirectory(in: directory.url).path
+        #expect(try FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int == 0o700)
         #expect(!FileManager.default.fileExists(atPath: file.appendingPathExtension("tmp").path))
         let loaded = WorkerCredentials.load(from: directory.url, coordinator: "http://coordinator")
         #expect(loaded?.workerID == credentials.workerID)
@@ -33,5 +36,16 @@ struct WorkerCredentialsTests {
 
         #expect(throws: (any Error).self) { try credentials.save(in: directory.url) }
         #expect(!FileManager.default.fileExists(atPath: file.appendingPathExtension("tmp").path))
+    }
+
+    @Test("a token saved by an earlier version in the work directory moves into the private folder")
+    func oldLocationMigrates() throws {
+        let directory = try TemporaryDirectory()
+        let credentials = WorkerCredentials(coordinator: "http://coordinator", workerID: UUID(), token: "secret")
+        try JSONEncoder().encode(credentials).write(to: directory.url.appendingPathComponent("worker.json"))
+
+        try WorkerCredentials.preparePrivateDirectory(in: directory.url)
+        #expect(!FileManager.default.fileExists(atPath: directory.url.appendingPathComponent("worker.json").path))
+        #expect(WorkerCredentials.load(from: directory.url, coordinator: "http://coordinator")?.token == "secret")
     }
 }

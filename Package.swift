@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "repro-bench",
             dependencies: [
-                "ReproCoordinator", "ReproClient", "ReproCore", "ReproStats",
+                "ReproCoordinator", "ReproClient", "ReproCore", "ReproStats", "ReproWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -7,5 +7,5 @@ struct ReproBenchCommand: AsyncParsableCommand {
         commandName: "repro-bench",
         abstract: "Benchmarks of the coordinator: the lease → result cycle and report computation.",
         version: "0.1.0",
-        subcommands: [LeaseBenchCommand.self, ReportBenchCommand.self])
+        subcommands: [LeaseBenchCommand.self, ReportBenchCommand.self, SandboxBenchCommand.self])
 }

@@ -28,7 +28,7 @@ struct HostileJobTests {
 
     /// Writes the hostile study (2 seeds, run at once on 2 slots so each can reach for the other),
     /// runs it on a fresh cluster with a worker started with `isolation`, and collects the evidence.
-    static func runHostileStudy(isolation: String, cacheDirectory: URL) async throws -> Outcome {
+    static func runHostileStudy(isolation: String, cacheDirectory: URL, extra: [String] = []) async throws -> Outcome {
         let database = try await TestDatabase.create()
         let cluster = try Cluster(databaseURL: database.url)
         let root = try Paths.temporaryDirectory("reprogrid-hostile")
@@ -71,7 +71,7 @@ struct HostileJobTests {
                 code: {bundle: .}
                 environment: {python: {requirements: requirements.txt}}
                 run:
-                  command: ["python3", "probe.py"]
+                  command: ["python3", "probe.py", "--seed", "{seed}", "--dataset", "{dataset}"]
                   timeout: 2m
                   resources: {cpus: 1, memory: 1GiB, gpus: 0}
                   max_attempts: 1
@@ -82,7 +82,7 @@ struct HostileJobTests {
 
             // The volunteer key on the command line on purpose: even then a strict job cannot read it.
             let worker = try cluster.startWorker(
-                name: "hostile", slots: 2, extra: ["--isolation", isolation, "--cache-dir", cacheDirectory.path])
+                name: "hostile", slots: 2, extra: ["--isolation", isolation, "--cache-dir", cacheDirectory.path] + extra)
             let submitted = try await cluster.cli(["submit", "--new", study.appendingPathComponent("study.yaml").path])
             let idLine = try #require(submitted.split(separator: "\n").last { UUID(uuidString: String($0)) != nil })
             let studyID = try #require(UUID(uuidString: String(idLine)))
@@ -172,9 +172,11 @@ struct HostileJobTests {
         let cache = try Paths.temporaryDirectory("reprogrid-hostile-cache")
         defer { try? FileManager.default.removeItem(at: cache) }
         // An unisolated run writes a .pth into the environment; the strict run after it must notice.
-        let first = try await Self.runHostileStudy(isolation: "none", cacheDirectory: cache)
+        // The same Python for both, so both runs use the same cached environment.
+        let python = ["--python", "/usr/bin/python3"]
+        let first = try await Self.runHostileStudy(isolation: "none", cacheDirectory: cache, extra: python)
         #expect(!first.venvIntact)
-        let second = try await Self.runHostileStudy(isolation: "strict", cacheDirectory: cache)
+        let second = try await Self.runHostileStudy(isolation: "strict", cacheDirectory: cache, extra: python)
         #expect(second.workerLog.contains("virtualenv changed since it was sealed"), "\(second.workerLog.suffix(3000))")
         #expect(second.venvIntact)
         for run in second.runs {

@@ -70,9 +70,8 @@ public enum IsolationProbe {
         try? VirtualEnvSeal.remove(workDirectory)
         try FileManager.default.createDirectory(at: workDirectory, withIntermediateDirectories: true)
         chmod(workDirectory.path, 0o755)
-        let configuration = WorkerConfiguration(
-            coordinatorURL: "http://127.0.0.1:9", token: "unused", slots: 2, workDirectory: workDirectory,
-            python: python, isolation: isolation)
+        let cacheDirectory = WorkerConfiguration(
+            coordinatorURL: "", token: "", workDirectory: workDirectory).cacheDirectory
         try WorkerCredentials(coordinator: "check", workerID: UUID(), token: "decoy-token").save(in: workDirectory)
         let keyFile = workDirectory.appendingPathComponent("private/coordinator.key")
         try ContentCache.writeDurably(Data("decoy-key\n".utf8), to: keyFile, mode: 0o600)
@@ -85,44 +84,23 @@ public enum IsolationProbe {
         let nonce = UUID().uuidString.lowercased().prefix(12)
         let targets: [String: Any] = [
             "token_file": WorkerCredentials.file(in: workDirectory).path, "key_file": keyFile.path,
-            "work_dir": workDirectory.path, "cache_dir": configuration.cacheDirectory.path,
+            "work_dir": workDirectory.path, "cache_dir": cacheDirectory.path,
             "spool_dir": workDirectory.appendingPathComponent("spool").path,
             "jobs_dir": workDirectory.appendingPathComponent("jobs").path, "nonce": String(nonce),
             "coordinator_host": "127.0.0.1", "coordinator_port": coordinator.port, "database_socket": database.path,
             "neighbour_wait_seconds": 4, "linger_seconds": 2,
         ]
-        let code = workDirectory.appendingPathComponent("probe-bundle")
-        try FileManager.default.createDirectory(at: code, withIntermediateDirectories: true)
-        try Data((script + "\n").utf8).write(to: code.appendingPathComponent("probe.py"))
-        try JSONSerialization.data(withJSONObject: targets, options: [.sortedKeys]).write(
-            to: code.appendingPathComponent("targets.json"))
-        try Data("# the probe needs no packages; the environment is still built and sealed\n".utf8).write(
-            to: code.appendingPathComponent("requirements.txt"))
-        let bundle = try BundleArchive.pack(directory: code)
-        let sha = BundleArchive.sha256Hex(bundle)
-        let cache = try ContentCache(directory: configuration.cacheDirectory.appendingPathComponent("bundles"))
-        _ = try cache.store(data: bundle, expectedSHA256: sha)
-        try FileManager.default.createDirectory(
-            at: workDirectory.appendingPathComponent("spool"), withIntermediateDirectories: true)
-
-        let setup = try await IsolationSetup.prepare(configuration: configuration, logger: logger)
-        var effective = configuration
-        effective.python = setup.python
-        let executor = TaskExecutor(
-            client: CoordinatorClient(baseURL: configuration.coordinatorURL, key: nil), configuration: effective,
-            cache: cache, environments: VirtualEnvBuilder(sandbox: setup.sandbox, logger: logger),
-            fingerprints: FingerprintCache(), isolation: isolation, sandbox: setup.sandbox,
-            pythonPrefix: setup.pythonPrefix, gpus: GPUAllocator(count: 0, sharing: false), logger: logger)
-        let job = JobSpec(
-            code: CodeReference(bundleSHA256: sha), requirements: "requirements.txt", timeoutSeconds: 120,
-            memoryBytes: 0, cpus: 1, gpus: 0)
+        let runner = try await LocalBundleRunner.prepare(
+            isolation: isolation, workDirectory: workDirectory, python: python,
+            files: [
+                "probe.py": Data((script + "\n").utf8),
+                "targets.json": try JSONSerialization.data(withJSONObject: targets, options: [.sortedKeys]),
+                "requirements.txt": Data("# the probe needs no packages; the environment is still built and sealed\n".utf8),
+            ],
+            requirements: "requirements.txt", slots: 2, logger: logger)
         let results = await withTaskGroup(of: TaskResult.self) { group in
             for seed in 0..<2 {
-                let lease = TaskLease(
-                    taskID: Int64(seed + 1), leaseID: UUID(), studyID: UUID(), dataset: "probe", seed: Int64(seed),
-                    configuration: nil, replica: 1, attempt: 1, arguments: ["python", "probe.py"], job: job,
-                    leaseExpiresAt: Date().addingTimeInterval(600))
-                group.addTask { await executor.execute(lease, handle: TaskExecutor.Handle()) }
+                group.addTask { await runner.run(["python", "probe.py"], seed: Int64(seed)) }
             }
             return await group.reduce(into: []) { $0.append($1) }
         }
@@ -131,7 +109,7 @@ public enum IsolationProbe {
         // Whether a marker landed can only be seen from here (a sandbox has its own /tmp).
         let markerName = "repro-probe-\(nonce)"
         let hostMarker = FileManager.default.fileExists(atPath: "/tmp/\(markerName)")
-        let folders = [workDirectory, configuration.cacheDirectory, workDirectory.appendingPathComponent("spool"),
+        let folders = [workDirectory, cacheDirectory, workDirectory.appendingPathComponent("spool"),
                        workDirectory.appendingPathComponent("jobs")]
         let markersInFolders = folders.map { $0.appendingPathComponent(markerName).path }
             .filter { FileManager.default.fileExists(atPath: $0) }

@@ -13,8 +13,16 @@ public actor Worker {
     let spool: ResultSpool
     var client: CoordinatorClient
     var running: [UUID: (lease: TaskLease, handle: TaskExecutor.Handle, started: ContinuousClock.Instant)] = [:]
+    /// Finished tasks whose results sit in the spool, by lease id: heartbeated until the coordinator
+    /// acknowledges them (for at most ``undeliveredHeartbeatLimit``), so that an outage longer than
+    /// the lease TTL does not hand a finished task to another worker and make its result stale.
+    var undelivered: [UUID: (taskID: Int64, since: ContinuousClock.Instant)] = [:]
+    /// How long a result waiting in the spool keeps its lease alive.
+    static let undeliveredHeartbeatLimit: Duration = .seconds(3600)
+
     var heartbeatInterval: Double = 20
     var stopping = false
+    var backPressureShown = false
     var leaseRequest: Task<LeaseResponse, any Error>?
     let spoolSignal: AsyncStream<Void>.Continuation
     let spoolWakeups: AsyncStream<Void>
@@ -42,7 +50,8 @@ public actor Worker {
         var logger = logger
         logger[metadataKey: "repro.worker.id"] = "\(credentials.workerID)"
         display("worker \(credentials.workerID.uuidString.lowercased().prefix(8)) connected to \(configuration.coordinatorURL) with \(configuration.slots) slot(s)")
-        let pending = spool.pending().count
+        for result in spool.pending() { undelivered[result.leaseID] = (result.taskID, .now) }
+        let pending = undelivered.count
         if pending > 0 {
             // Before leasing anything: a result from before a crash is accepted only while its task was
             // not leased again, and this worker leasing it again would make the result stale itself.
@@ -140,6 +149,17 @@ public actor Worker {
                     await jobs.next()
                     continue
                 }
+                if !undelivered.isEmpty, !(await waitForDelivery(upTo: .seconds(2))) {
+                    // Results first: leasing while they cannot be delivered piles up work whose leases
+                    // expire, and could even lease this worker's own finished task again, making its
+                    // result stale. The spool is the back-pressure signal.
+                    if !backPressureShown {
+                        display("\(undelivered.count) result(s) not yet delivered: leasing paused until the coordinator takes them")
+                        backPressureShown = true
+                    }
+                    continue
+                }
+                backPressureShown = false
                 let wait = configuration.leaseWait
                 let request = Task { [client] in try await client.lease(max: free, wait: wait) }
                 leaseRequest = request
@@ -179,6 +199,15 @@ public actor Worker {
         }
     }
 
+    /// Waits until every spooled result was acknowledged, up to `limit`; true when none is left.
+    func waitForDelivery(upTo limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while !undelivered.isEmpty && ContinuousClock.now < deadline && !stopping {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return undelivered.isEmpty
+    }
+
     func finished(_ lease: TaskLease, result: TaskResult) {
         let started = running.removeValue(forKey: lease.leaseID)?.started ?? .now
         let elapsed = ContinuousClock.now - started
@@ -188,6 +217,7 @@ public actor Worker {
         display("task \(lease.taskID): \(result.outcome.rawValue) in \(String(format: "%.1f", elapsed.inSeconds)) s — \(summary)")
         do {
             try spool.store(result)
+            undelivered[result.leaseID] = (result.taskID, .now)
         } catch {
             logger.error("could not write the result to the spool; sending it directly", metadata: ["repro.error": "\(error)"])
             let client = self.client
@@ -207,8 +237,14 @@ public actor Worker {
             guard ContinuousClock.now - lastBeat >= .milliseconds(Int(heartbeatInterval * 1000)) else { continue }
             lastBeat = .now
             let jobs = running.values.map { $0 }
-            guard !jobs.isEmpty else { continue }
+            let limit = Self.undeliveredHeartbeatLimit
+            undelivered = undelivered.filter { ContinuousClock.now - $0.value.since < limit }
+            let waiting = undelivered.map {
+                HeartbeatRequest.Beat(taskID: $0.value.taskID, leaseID: $0.key, progress: "finished; result waiting for delivery")
+            }
+            guard !jobs.isEmpty || !waiting.isEmpty else { continue }
             let beats = jobs.map { HeartbeatRequest.Beat(taskID: $0.lease.taskID, leaseID: $0.lease.leaseID, progress: $0.handle.progress) }
+                + waiting
             do {
                 let answer = try await client.heartbeat(beats)
                 for verdict in answer.leases where verdict.action == .stop {
@@ -238,7 +274,9 @@ public actor Worker {
                     failures = 0
                 } else {
                     failures += 1
-                    try? await Task.sleep(for: .seconds(min(30.0, pow(2.0, Double(min(failures, 5))))))
+                    // Short: after an outage every second counts, since an expired lease is taken only
+                    // by the next lease request of any worker.
+                    try? await Task.sleep(for: .seconds(min(5.0, pow(2.0, Double(min(failures, 3))) / 2)))
                 }
             }
         }
@@ -254,6 +292,7 @@ public actor Worker {
             let receipts = try await client.submitResults(results)
             for receipt in receipts {
                 spool.remove(leaseID: receipt.leaseID)
+                undelivered.removeValue(forKey: receipt.leaseID)
                 if receipt.status == .rejected {
                     logger.notice(
                         "result refused",
@@ -278,6 +317,7 @@ public actor Worker {
                     "result refused by the coordinator; kept in the spool",
                     metadata: ["repro.task.id": "\(result.taskID)", "repro.error": "\(error)"])
                 spool.quarantine(leaseID: result.leaseID)
+                undelivered.removeValue(forKey: result.leaseID)
             }
             return true
         } catch {

@@ -121,6 +121,38 @@ struct WorkerLifecycleTests {
         }
     }
 
+    @Test(
+        "results finished while the coordinator is down for twice the lease TTL are accepted, and no task runs twice",
+        .timeLimit(.minutes(4)))
+    func outageLongerThanLease() async throws {
+        try await Self.withCluster { cluster, root, database in
+            let spec = try Self.sleepingStudy(in: root, tasks: 2, seconds: 3)
+            let id = try #require(UUID(uuidString: try await cluster.cli(["submit", spec.path]).split(separator: "\n").last.map(String.init) ?? ""))
+            let worker = try cluster.startWorker(name: "outage", slots: 2)
+            try await Self.waitUntil { Self.pid(in: root, seed: 0) != nil && Self.pid(in: root, seed: 1) != nil }
+            let port = Int(cluster.coordinatorURLs[0].split(separator: ":").last!)!
+            cluster.coordinators[0].kill9()
+            // Both jobs finish during the outage; their results wait in the spool.
+            let spoolDirectory = cluster.logs.appendingPathComponent("work-outage/spool")
+            try await Self.waitUntil(.seconds(30)) {
+                ((try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory.path)) ?? [])
+                    .filter { $0.hasSuffix(".json") }.count == 2
+            }
+            // Twice the lease TTL (6 s): every lease has expired when the coordinator returns, and its
+            // reaper requeues them at once.
+            try await Task.sleep(for: .seconds(12))
+            try await cluster.startCoordinator(leaseTTL: 6, reaperInterval: 0.5, port: port)
+            let client = CoordinatorClient(baseURL: cluster.coordinatorURLs[0], key: cluster.researcherKey)
+            try await Self.waitUntil(.seconds(60)) { try await client.study(id).state == .completed }
+            let runs = try await client.runs(id)
+            #expect(runs.count == 2, "each task ran once: \(runs.map { ($0.taskID, $0.attempt, $0.outcome) })")
+            #expect(runs.allSatisfy { $0.accepted })
+            let attempts = try await database.client.query("SELECT max(attempts) FROM tasks WHERE study_id = \(id)")
+            for try await maximum in attempts.decode(Int.self) { #expect(maximum == 1, "no task was leased again") }
+            #expect(!worker.output.contains("result refused"), "\(worker.output.suffix(3000))")
+        }
+    }
+
     @Test("SIGTERM stops leasing, interrupts jobs after the grace period and hands their tasks back", .timeLimit(.minutes(3)))
     func gracefulShutdownInterruptsJobs() async throws {
         try await Self.withCluster { cluster, root, database in

@@ -25,8 +25,9 @@ public func buildApplication(
     switch configuration.database {
     case .url(let url):
         postgresConfiguration = try DatabaseURL(url).configuration()
-    case .embedded(let dataDirectory):
-        let embedded = EmbeddedPostgres(dataDirectory: dataDirectory.map { URL(fileURLWithPath: $0) }, logger: logger)
+    case .embedded(let dataDirectory, let tcpPort):
+        let embedded = EmbeddedPostgres(
+            dataDirectory: dataDirectory.map { URL(fileURLWithPath: $0) }, port: tcpPort, logger: logger)
         postgresConfiguration = try await embedded.start()
         // First in the list, so the service group stops it last, after every user of the database.
         services.append(EmbeddedPostgresService(postgres: embedded, logger: logger))

@@ -27,11 +27,34 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Folder of migration files (default: $REPRO_MIGRATIONS_DIR, ./migrations, or next to the executable).")
     var migrationsDir: String?
 
-    var database: CoordinatorConfiguration.Database {
-        if let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-            return .url(url)
+    @Option(
+        help: """
+            Also let the embedded PostgreSQL listen on 127.0.0.1 at this TCP port (password authentication, \
+            like its Unix socket). Default: no TCP, the Unix socket only.
+            """)
+    var embeddedPostgresPort: Int?
+
+    private var url: String? {
+        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+            return nil
         }
-        return .embedded(dataDirectory: dataDir)
+        return url
+    }
+
+    var database: CoordinatorConfiguration.Database {
+        if let url { return .url(url) }
+        return .embedded(dataDirectory: dataDir, tcpPort: embeddedPostgresPort)
+    }
+
+    func validate() throws {
+        guard let port = embeddedPostgresPort else { return }
+        guard (1...65535).contains(port) else {
+            throw ValidationError("--embedded-postgres-port must be between 1 and 65535, got \(port).")
+        }
+        if url != nil {
+            throw ValidationError(
+                "--embedded-postgres-port applies to the embedded PostgreSQL only, not to --database-url/DATABASE_URL.")
+        }
     }
 }
 

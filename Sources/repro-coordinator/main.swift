@@ -88,8 +88,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between reaper passes.") var reaperInterval: Double = 5
     @Option(help: "Backoff before the second attempt of a failed task, in seconds (doubles per attempt).")
     var retryBackoff: Double = 5
-    @Option(help: "Initial admin key when no admin exists (default: $REPRO_ADMIN_KEY, else generated and printed once).")
+    @Option(
+        help: """
+            Initial admin key when no admin exists. Visible to every local user in ps and /proc: prefer \
+            --admin-key-file or $REPRO_ADMIN_KEY. Default: $REPRO_ADMIN_KEY, else generated and printed once.
+            """)
     var adminKey: String?
+    @Option(help: "File holding the initial admin key (mode 0600), read instead of --admin-key or $REPRO_ADMIN_KEY.")
+    var adminKeyFile: String?
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
     @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
     var publicRead = false
@@ -98,12 +104,21 @@ struct Serve: AsyncParsableCommand {
         let logger = log.makeLogger(label: "repro.coordinator")
         var limits = SpecLimits.default
         limits.maxTasks = maxTasks
+        let admin: AdminKeySource?
+        do {
+            admin = try AdminKeySource.resolve(
+                commandLine: adminKey, file: adminKeyFile, environment: ProcessInfo.processInfo.environment)
+        } catch let error as CoordinatorStartupError {
+            throw ValidationError(error.description)
+        }
+        for warning in admin?.warnings ?? [] {
+            logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin!.origin.rawValue)"])
+        }
         let configuration = CoordinatorConfiguration(
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
-            adminKey: adminKey ?? ProcessInfo.processInfo.environment["REPRO_ADMIN_KEY"],
-            specLimits: limits, publicRead: publicRead)
+            adminKey: admin?.key, specLimits: limits, publicRead: publicRead)
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()

@@ -47,6 +47,7 @@ public struct StudyRepository: Sendable {
         let memory = spec.run.resources.memoryBytes
         let count = tasks.count
         let groupSize = spec.matrix.replicas
+        let network = spec.run.network
         let preprint = spec.preprint
 
         let stored = try await client.withTransaction(logger: logger) { connection -> (id: UUID, existing: Bool, tasks: Int) in
@@ -93,9 +94,9 @@ public struct StudyRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes, group_size)
+                                   max_attempts, gpus, memory_bytes, group_size, network)
                 SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
-                       \(groupSize)
+                       \(groupSize), \(network)
                 FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
                             \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
                 """, logger: logger)
@@ -230,6 +231,7 @@ extension JobSpec {
         if case .python(let path) = spec.environment { requirements = path }
         self.init(
             code: code, requirements: requirements, timeoutSeconds: spec.run.timeoutSeconds,
-            memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus)
+            memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus,
+            network: spec.run.network)
     }
 }

@@ -187,13 +187,14 @@ public struct StudyRepository: Sendable {
         }
     }
 
-    /// Every run of a study, with its metrics.
+    /// Every run of a study, with its metrics and the isolation level from its fingerprint.
     public func runs(_ studyID: UUID) async throws -> [RunRecord] {
         let rows = try await client.query(
             """
             SELECT r.id, r.task_id, t.dataset, t.seed, t.configuration, t.replica, r.attempt, r.outcome, r.accepted,
                    r.worker_id, r.exit_code, r.duration_seconds, r.error, r.hardware_class, r.created_at,
-                   coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}')
+                   coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}'),
+                   r.fingerprint ->> 'isolation'
             FROM runs r JOIN tasks t ON t.id = r.task_id
             WHERE r.study_id = \(studyID)
             ORDER BY r.id
@@ -201,8 +202,8 @@ public struct StudyRepository: Sendable {
         var runs: [RunRecord] = []
         let decoder = JSONDecoder()
         for try await row in rows.decode(
-            (Int64, Int64, String, Int64, String?, Int, Int, String, Bool, UUID, Int?, Double, String?, String?, Date, String)
-                .self)
+            (Int64, Int64, String, Int64, String?, Int, Int, String, Bool, UUID, Int?, Double, String?, String?, Date, String,
+                String?).self)
         {
             let metrics = (try? decoder.decode([String: Double].self, from: Data(row.15.utf8))) ?? [:]
             runs.append(
@@ -210,7 +211,7 @@ public struct StudyRepository: Sendable {
                     id: row.0, taskID: row.1, dataset: row.2, seed: row.3, configuration: row.4, replica: row.5,
                     attempt: row.6, outcome: RunOutcome(rawValue: row.7) ?? .failed, accepted: row.8,
                     workerID: row.9, exitCode: row.10, durationSeconds: row.11, metrics: metrics, error: row.12,
-                    hardwareClass: row.13, createdAt: row.14))
+                    hardwareClass: row.13, createdAt: row.14, isolation: RunIsolation(fingerprintValue: row.16)))
         }
         return runs
     }

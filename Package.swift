@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "ReproCoordinatorTests",
             dependencies: [
-                "ReproCoordinator", "ReproCore", "ReproTestSupport",
+                "ReproCoordinator", "ReproCore", "ReproTestSupport", "ReproCLI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -69,7 +69,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The admin key is made once and kept (0600) so a second run finds the same admin account.
+# The admin key is made once and kept (0600) so a second run finds the same admin account. The
+# coordinator reads it from that file: on its command line every local process could read it.
 if [[ ! -s $demo_dir/admin.key ]]; then
     (umask 077 && printf 'rg_%s\n' "$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')" >"$demo_dir/admin.key")
 fi
@@ -79,7 +80,7 @@ export REPRO_COORDINATOR="http://127.0.0.1:$port"
 
 step "starting the coordinator on $REPRO_COORDINATOR (embedded PostgreSQL in $demo_dir/postgres)"
 "$bin/repro-coordinator" serve --port "$port" --data-dir "$demo_dir/postgres" \
-    --migrations-dir "$repo_root/migrations" --admin-key "$admin_key" --lease-ttl 30 --reaper-interval 2 \
+    --migrations-dir "$repo_root/migrations" --admin-key-file "$demo_dir/admin.key" --lease-ttl 30 --reaper-interval 2 \
     >"$demo_dir/coordinator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 120); do

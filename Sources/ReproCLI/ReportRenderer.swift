@@ -14,6 +14,7 @@ enum ReportRenderer {
         out.append("Reproducibility report — \(report.title) (\(report.preprintID))")
         out.append(
             "Study \(report.studyID.uuidString.lowercased()) · \(report.state.rawValue) · \(report.tasks.succeeded)/\(report.tasks.total) tasks succeeded · \(report.acceptedRuns) accepted runs")
+        if let isolation = report.isolation, let line = describe(isolation) { out.append(line) }
         out.append("")
         let datasets = Dictionary(grouping: report.summaries) { $0.dataset + ($0.configuration.map { " / " + $0 } ?? "") }
         for name in datasets.keys.sorted() {
@@ -78,6 +79,13 @@ enum ReportRenderer {
         let value = score.score.map { String(format: "%.2f", $0) } ?? "not yet scored"
         return "\(value) (\(score.reproduced) of \(score.decided) decided claims reproduced, \(score.inconclusive) inconclusive, \(score.runs) runs)"
             + (score.badge == .reproduced ? " · badge: reproduced" : "")
+    }
+
+    /// "isolation: 15 strict" (levels with runs, strict first); nil for a study without accepted runs.
+    /// Runs whose worker did not report a level count as "unknown".
+    static func describe(_ isolation: IsolationCounts) -> String? {
+        let parts = RunIsolation.allCases.filter { isolation[$0] > 0 }.map { "\(isolation[$0]) \($0.rawValue)" }
+        return parts.isEmpty ? nil : "isolation: " + parts.joined(separator: ", ")
     }
 
     static func f(_ value: Double?) -> String {

@@ -144,9 +144,12 @@ extension CoordinatorClient {
         try await call(.POST, "/v1/workers", json: registration)
     }
 
-    /// Leases up to `max` tasks, waiting up to `wait` seconds.
-    public func lease(max: Int, wait: Double) async throws -> LeaseResponse {
-        try await call(.POST, "/v1/leases", json: LeaseRequest(max: max, wait: wait), timeout: .seconds(Int64(wait) + 30))
+    /// Leases up to `max` tasks, waiting up to `wait` seconds. Tasks of studies that need the network
+    /// come only when `allowNetwork` (the volunteer's `--allow-network`).
+    public func lease(max: Int, wait: Double, allowNetwork: Bool = false) async throws -> LeaseResponse {
+        try await call(
+            .POST, "/v1/leases", json: LeaseRequest(max: max, wait: wait, allowNetwork: allowNetwork),
+            timeout: .seconds(Int64(wait) + 30))
     }
 
     /// Heartbeats all running leases.

@@ -25,8 +25,9 @@ public func buildApplication(
     switch configuration.database {
     case .url(let url):
         postgresConfiguration = try DatabaseURL(url).configuration()
-    case .embedded(let dataDirectory):
-        let embedded = EmbeddedPostgres(dataDirectory: dataDirectory.map { URL(fileURLWithPath: $0) }, logger: logger)
+    case .embedded(let dataDirectory, let tcpPort):
+        let embedded = EmbeddedPostgres(
+            dataDirectory: dataDirectory.map { URL(fileURLWithPath: $0) }, port: tcpPort, logger: logger)
         postgresConfiguration = try await embedded.start()
         // First in the list, so the service group stops it last, after every user of the database.
         services.append(EmbeddedPostgresService(postgres: embedded, logger: logger))
@@ -64,8 +65,10 @@ public func buildApplication(
         logger.info("database schema up to date", metadata: ["repro.migrations.applied": "\(applied.count)"])
         if let key = try await accounts.bootstrapAdmin(key: adminKey) {
             if adminKey == nil {
-                // Printed once, on the terminal: the key is stored only as a hash.
-                print("Admin API key (shown once, store it now): \(key)")
+                // Printed once, on the terminal: the key is stored only as a hash. Written straight to
+                // the descriptor, since print() buffers when stdout is a pipe or file (a supervisor's
+                // log) and the line would appear only when the buffer fills or the process exits.
+                FileHandle.standardOutput.write(Data("Admin API key (shown once, store it now): \(key)\n".utf8))
             }
             logger.notice("admin account created")
         }

@@ -7,8 +7,9 @@ public struct CoordinatorConfiguration: Sendable {
     public enum Database: Sendable {
         /// A server named by a `postgres://` URL (`DATABASE_URL`).
         case url(String)
-        /// The coordinator's own cluster in a data directory (nil: the default directory).
-        case embedded(dataDirectory: String?)
+        /// The coordinator's own cluster in a data directory (nil: the default directory), on a Unix
+        /// socket only, or also on 127.0.0.1:`tcpPort` when one is given (`--embedded-postgres-port`).
+        case embedded(dataDirectory: String?, tcpPort: Int? = nil)
     }
 
     public var host: String

@@ -67,6 +67,7 @@ struct PgbenchBaseline: Sendable {
             FROM tasks t
             WHERE t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
+              AND (NOT t.network OR false)
               AND (t.group_size = 1 OR NOT EXISTS (
                   SELECT 1 FROM tasks s
                   WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id

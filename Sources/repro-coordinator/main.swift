@@ -27,11 +27,34 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Folder of migration files (default: $REPRO_MIGRATIONS_DIR, ./migrations, or next to the executable).")
     var migrationsDir: String?
 
-    var database: CoordinatorConfiguration.Database {
-        if let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty {
-            return .url(url)
+    @Option(
+        help: """
+            Also let the embedded PostgreSQL listen on 127.0.0.1 at this TCP port (password authentication, \
+            like its Unix socket). Default: no TCP, the Unix socket only.
+            """)
+    var embeddedPostgresPort: Int?
+
+    private var url: String? {
+        guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+            return nil
         }
-        return .embedded(dataDirectory: dataDir)
+        return url
+    }
+
+    var database: CoordinatorConfiguration.Database {
+        if let url { return .url(url) }
+        return .embedded(dataDirectory: dataDir, tcpPort: embeddedPostgresPort)
+    }
+
+    func validate() throws {
+        guard let port = embeddedPostgresPort else { return }
+        guard (1...65535).contains(port) else {
+            throw ValidationError("--embedded-postgres-port must be between 1 and 65535, got \(port).")
+        }
+        if url != nil {
+            throw ValidationError(
+                "--embedded-postgres-port applies to the embedded PostgreSQL only, not to --database-url/DATABASE_URL.")
+        }
     }
 }
 
@@ -65,8 +88,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds between reaper passes.") var reaperInterval: Double = 5
     @Option(help: "Backoff before the second attempt of a failed task, in seconds (doubles per attempt).")
     var retryBackoff: Double = 5
-    @Option(help: "Initial admin key when no admin exists (default: $REPRO_ADMIN_KEY, else generated and printed once).")
+    @Option(
+        help: """
+            Initial admin key when no admin exists. Visible to every local user in ps and /proc: prefer \
+            --admin-key-file or $REPRO_ADMIN_KEY. Default: $REPRO_ADMIN_KEY, else generated and printed once.
+            """)
     var adminKey: String?
+    @Option(help: "File holding the initial admin key (mode 0600), read instead of --admin-key or $REPRO_ADMIN_KEY.")
+    var adminKeyFile: String?
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
     @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
     var publicRead = false
@@ -75,12 +104,21 @@ struct Serve: AsyncParsableCommand {
         let logger = log.makeLogger(label: "repro.coordinator")
         var limits = SpecLimits.default
         limits.maxTasks = maxTasks
+        let admin: AdminKeySource?
+        do {
+            admin = try AdminKeySource.resolve(
+                commandLine: adminKey, file: adminKeyFile, environment: ProcessInfo.processInfo.environment)
+        } catch let error as CoordinatorStartupError {
+            throw ValidationError(error.description)
+        }
+        for warning in admin?.warnings ?? [] {
+            logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin!.origin.rawValue)"])
+        }
         let configuration = CoordinatorConfiguration(
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
-            adminKey: adminKey ?? ProcessInfo.processInfo.environment["REPRO_ADMIN_KEY"],
-            specLimits: limits, publicRead: publicRead)
+            adminKey: admin?.key, specLimits: limits, publicRead: publicRead)
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()

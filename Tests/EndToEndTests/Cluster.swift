@@ -31,10 +31,11 @@ final class Cluster: @unchecked Sendable {
             name: "coordinator-\(coordinators.count)-\(port)", executable: Paths.binary("repro-coordinator"),
             arguments: [
                 "serve", "--database-url", databaseURL, "--port", "\(port)", "--migrations-dir", Paths.migrations.path,
-                "--admin-key", Self.adminKey, "--lease-ttl", "\(leaseTTL)", "--reaper-interval", "\(reaperInterval)",
+                "--lease-ttl", "\(leaseTTL)", "--reaper-interval", "\(reaperInterval)",
                 "--retry-backoff", "0.2", "--log-level", "info",
             ],
-            logDirectory: logs)
+            // In the environment, not on the command line, where every local process could read it.
+            environment: ["REPRO_ADMIN_KEY": Self.adminKey], logDirectory: logs)
         let url = "http://127.0.0.1:\(port)"
         coordinators.append(process)
         if !coordinatorURLs.contains(url) { coordinatorURLs.append(url) }

@@ -63,6 +63,14 @@ struct ExampleStudyEndToEndTests {
         let reportData = try await client.reportData(studyID)
         let report = try WireCoding.decoder().decode(StudyReport.self, from: reportData)
         #expect(report.acceptedRuns == 4)
+        // Every accepted run is listed with the isolation its worker reported, as in the run list.
+        let reported = try #require(report.runs)
+        #expect(Set(reported.map(\.runID)) == Set(accepted.map(\.id)))
+        for run in accepted {
+            #expect(run.isolation != nil)
+            #expect(reported.first { $0.runID == run.id }?.isolation == run.isolation)
+        }
+        #expect(report.isolation.map { $0.strict + $0.unsandboxed + $0.unknown } == 4)
         for dataset in ["digits", "wine"] {
             let values = accepted.filter { $0.dataset == dataset }.sorted { $0.seed < $1.seed }.map { $0.metrics["accuracy"]! }
             let entry = try #require(report.summaries.first { $0.dataset == dataset && $0.metric == "accuracy" })
@@ -87,6 +95,7 @@ struct ExampleStudyEndToEndTests {
         let text = try await cluster.cli(["report", studyID.uuidString])
         #expect(text.contains("Reproducibility report"))
         #expect(text.contains("Dataset digits"))
+        #expect(text.contains("isolation: "), "one line per study with the runs' isolation levels")
         let score = try await cluster.cli(["score", "arXiv:2401.01234v3"])
         #expect(score.contains("not yet scored"))
     }

@@ -51,8 +51,8 @@ struct WorkerController: Sendable {
             throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
         }
         let leases = try await engine.lease(
-            worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs, max: body.max,
-            wait: body.wait)
+            worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
+            allowNetwork: body.allowNetwork, max: body.max, wait: body.wait)
         for lease in leases {
             context.logger.info(
                 "task leased",

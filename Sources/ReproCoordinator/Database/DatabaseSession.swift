@@ -15,8 +15,9 @@ public enum DatabaseSession {
         switch database {
         case .url(let url):
             configuration = try DatabaseURL(url).configuration()
-        case .embedded(let dataDirectory):
-            let postgres = EmbeddedPostgres(dataDirectory: dataDirectory.map { URL(fileURLWithPath: $0) }, logger: logger)
+        case .embedded(let dataDirectory, let tcpPort):
+            let postgres = EmbeddedPostgres(
+                dataDirectory: dataDirectory.map { URL(fileURLWithPath: $0) }, port: tcpPort, logger: logger)
             configuration = try await postgres.start()
             embedded = postgres
         }

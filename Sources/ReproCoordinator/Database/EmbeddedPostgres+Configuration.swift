@@ -11,8 +11,9 @@ extension EmbeddedPostgres {
     public struct Configuration: Sendable {
         /// The data directory; `nil` for ``EmbeddedPostgres/defaultDataDirectory(environment:runningAsRoot:)``.
         public var dataDirectory: URL?
-        /// The TCP port on 127.0.0.1; `nil` picks a free one at each start, since another cluster may
-        /// hold 5432. The Unix socket's name carries the port too.
+        /// The TCP port on 127.0.0.1 (`--embedded-postgres-port`); `nil`, the default, listens on the
+        /// Unix socket only, so no process can reach the server over the network. The socket's name
+        /// carries the port (``socketOnlyPort`` without TCP).
         public var port: Int?
         /// The superuser created by initdb, and the user the coordinator connects as.
         public var username: String
@@ -42,6 +43,11 @@ extension EmbeddedPostgres {
             self.serverUser = serverUser
         }
     }
+
+    /// The port number in the socket's name (`.s.PGSQL.5432`) when the server has no TCP port: libpq's
+    /// default, so `psql -h <socket directory>` finds it. Nothing binds it, and the socket lives in a
+    /// directory of its own, so other clusters on 5432 are no conflict.
+    public static let socketOnlyPort = 5432
 
     /// The system-wide data directory used by root, whose home directory the unprivileged server user
     /// cannot enter.

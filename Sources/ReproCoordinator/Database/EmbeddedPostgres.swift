@@ -11,9 +11,14 @@ import PostgresNIO
 /// A private PostgreSQL server that the coordinator starts itself when no `DATABASE_URL` is given.
 ///
 /// ``start()`` finds the server programs, creates the data directory with initdb on first use,
-/// starts the server on 127.0.0.1 and a Unix socket beside the data directory, creates the
+/// starts the server on a Unix socket in a 0700 directory beside the data directory, creates the
 /// application database, and returns the client configuration (over the socket). ``stop()`` shuts
 /// the server down. Data is kept between starts; the server never runs with durability switched off.
+///
+/// Nothing reaches the server without its password (see `EmbeddedPostgres+Authentication.swift`):
+/// every `pg_hba.conf` line is `scram-sha-256`, the password is random and kept in ``passwordFile``
+/// (0600), and there is no TCP listener unless ``Configuration/port`` is set. A cluster that has no
+/// password file yet (made by an earlier version with `trust` and TCP, or new) gets one at start.
 ///
 /// As root (containers, CI), the server programs run as an unprivileged user through `runuser`
 /// (see ``Configuration/serverUser``) and the default data directory moves out of `/root`
@@ -30,8 +35,11 @@ public actor EmbeddedPostgres {
     public nonisolated let socketDirectory: URL
     /// The server's log file: `<data directory>.log` beside it.
     public nonisolated let logFile: URL
+    /// The superuser's password, which the coordinator reads to connect: `reprogrid.password` in the
+    /// data directory, mode 0600, owned by the server's user.
+    public nonisolated let passwordFile: URL
 
-    private let logger: Logger
+    let logger: Logger
     private var running: RunningServer?
     private var starting: Task<PostgresClient.Configuration, any Error>?
 
@@ -39,11 +47,12 @@ public actor EmbeddedPostgres {
         var binaries: PostgresBinaries
         var user: PostgresServerUser?
         var port: Int
+        var password: String
     }
 
     /// How often a start is retried after a crash while the old server's processes still hold
     /// their shared memory; they notice the postmaster's death and exit within moments.
-    private static let startAttempts = 10
+    static let startAttempts = 10
 
     /// Creates the server description; nothing happens until ``start()``.
     ///
@@ -55,15 +64,16 @@ public actor EmbeddedPostgres {
         let parent = dataDirectory.deletingLastPathComponent()
         self.socketDirectory = parent.appendingPathComponent(dataDirectory.lastPathComponent + "-socket")
         self.logFile = parent.appendingPathComponent(dataDirectory.lastPathComponent + ".log")
+        self.passwordFile = dataDirectory.appendingPathComponent("reprogrid.password")
         var logger = logger
         logger[metadataKey: "repro.postgres.data_directory"] = "\(dataDirectory.path)"
         self.logger = logger
     }
 
-    /// Creates the server description with default settings and the given data directory (`nil` for
-    /// the default); nothing happens until ``start()``.
-    public init(dataDirectory: URL?, logger: Logger) {
-        self.init(configuration: Configuration(dataDirectory: dataDirectory), logger: logger)
+    /// Creates the server description with default settings, the given data directory (`nil` for
+    /// the default) and TCP port (`nil` for none); nothing happens until ``start()``.
+    public init(dataDirectory: URL?, port: Int? = nil, logger: Logger) {
+        self.init(configuration: Configuration(dataDirectory: dataDirectory, port: port), logger: logger)
     }
 
     /// The URL of the application database while the server runs (Unix socket), else `nil`.
@@ -71,7 +81,7 @@ public actor EmbeddedPostgres {
         running.map {
             DatabaseURL(
                 socketDirectory: socketDirectory.path, port: $0.port, username: configuration.username,
-                database: configuration.database)
+                password: $0.password, database: configuration.database)
         }
     }
 
@@ -112,17 +122,50 @@ public actor EmbeddedPostgres {
             try await initialize(binaries, as: user)
         }
 
+        var password = try readPassword()
         let port: Int
-        if let reused = try reuseRunningServer() {
+        if let reused = try await reuseRunningServer(binaries, as: user, secured: password != nil) {
             port = reused
         } else {
+            if password == nil {
+                // No password yet: the server starts with a file that admits the socket only, and
+                // `setPassword` replaces it before anything else connects.
+                try PrivateFile.write(PostgresHBAFile.passwordSetup, to: hbaFile, owner: user)
+            } else {
+                try writeManagedHBA(owner: user)
+            }
             port = try await startServer(binaries, as: user)
         }
-        running = RunningServer(binaries: binaries, user: user, port: port)
         do {
+            if let known = password {
+                // A server found running may have read an edited pg_hba.conf; ours is written and
+                // reloaded if it differs.
+                if try writeManagedHBA(owner: user) { try await reloadConfiguration(port: port, password: known) }
+            } else {
+                password = try await setPassword(port: port, owner: user)
+                if existingVersion == nil {
+                    logger.info(
+                        "set a random password for the new embedded PostgreSQL cluster",
+                        metadata: ["repro.postgres.password_file": "\(passwordFile.path)"])
+                } else {
+                    // A cluster of an earlier version (trust, TCP), or one whose password file was removed.
+                    logger.notice(
+                        """
+                        converted the embedded PostgreSQL cluster, which had no password file, to password \
+                        authentication: pg_hba.conf rewritten (scram-sha-256 only, no trust), a new random \
+                        password set and kept in \(passwordFile.path), \
+                        \(configuration.port.map { "TCP on 127.0.0.1:\($0)" } ?? "TCP closed")
+                        """,
+                        metadata: ["repro.postgres.password_file": "\(passwordFile.path)"])
+                }
+            }
+            try await expectPasswordRequired(port: port)
+            running = RunningServer(binaries: binaries, user: user, port: port, password: password!)
             try await createDatabaseIfMissing()
         } catch {
-            try? await stop()
+            // Never leave a server behind that may still admit connections without a password.
+            try? await stopServer(binaries, as: user)
+            running = nil
             throw error
         }
         return try databaseURL!.configuration()
@@ -132,21 +175,8 @@ public actor EmbeddedPostgres {
     /// Does nothing if ``start()`` did not succeed.
     public func stop() async throws {
         guard let server = running else { return }
-        let result = try await CommandRunner.run(
-            server.binaries.pgCtl, ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"],
-            as: server.user?.name)
         running = nil
-        if result.succeeded {
-            logger.info("stopped embedded PostgreSQL")
-        } else if PostmasterPIDFile.read(in: dataDirectory) == nil {
-            logger.warning(
-                "embedded PostgreSQL was already stopped", metadata: ["repro.postgres.output": "\(result.output)"])
-        } else {
-            throw DatabaseSetupError(
-                .commandFailed,
-                "stopping PostgreSQL in \(dataDirectory.path) failed (pg_ctl exited \(result.status)):\n"
-                    + result.output)
-        }
+        try await stopServer(server.binaries, as: server.user)
     }
 
     // MARK: - Data directory
@@ -172,15 +202,20 @@ public actor EmbeddedPostgres {
     }
 
     /// Creates missing directories (parents 0755 so the server user can pass through, the data
-    /// directory 0700 as PostgreSQL demands) and hands the server's own files to its user.
+    /// directory 0700 as PostgreSQL demands, the socket directory 0700 so that no other user can
+    /// even reach the socket) and hands the server's own files to its user.
     private func prepareDirectories(for user: PostgresServerUser?) throws {
         try createDirectory(dataDirectory.deletingLastPathComponent(), mode: 0o755, withParents: true)
         try createDirectory(dataDirectory, mode: 0o700, withParents: false)
-        try createDirectory(socketDirectory, mode: 0o755, withParents: false)
+        try createDirectory(socketDirectory, mode: 0o700, withParents: false)
         if !FileManager.default.fileExists(atPath: logFile.path) {
             _ = FileManager.default.createFile(
                 atPath: logFile.path, contents: nil, attributes: [.posixPermissions: 0o600])
         }
+        // Earlier versions made the socket directory 0755; mkdir leaves an existing one as it is. The
+        // log is private too: a failed statement is logged with its text.
+        chmod(socketDirectory.path, 0o700)
+        chmod(logFile.path, 0o600)
         guard let user else { return }
         if let owner = owner(of: dataDirectory), owner != user.uid,
             !((try? FileManager.default.contentsOfDirectory(atPath: dataDirectory.path)) ?? []).isEmpty
@@ -247,7 +282,7 @@ public actor EmbeddedPostgres {
                 + "or \(logFile.path): run `chown -R \(user.name): ` on them")
     }
 
-    private func owner(of url: URL) -> uid_t? {
+    func owner(of url: URL) -> uid_t? {
         var info = stat()
         return stat(url.path, &info) == 0 ? info.st_uid : nil
     }
@@ -257,7 +292,8 @@ public actor EmbeddedPostgres {
             "initializing a new PostgreSQL \(binaries.majorVersion) data directory",
             metadata: ["repro.postgres.bin_directory": "\(binaries.directory.path)"])
         // C.UTF-8 exists everywhere (other locales may not be installed), and an explicit encoding
-        // avoids SQL_ASCII when the environment names no locale.
+        // avoids SQL_ASCII when the environment names no locale. `trust` only until the first start:
+        // pg_hba.conf is replaced before the server ever runs (see startOnce).
         try await CommandRunner.check(
             binaries.initdb,
             [
@@ -267,116 +303,19 @@ public actor EmbeddedPostgres {
             as: user?.name, doing: "initializing the PostgreSQL data directory \(dataDirectory.path)")
     }
 
-    // MARK: - Server process
-
-    /// The port of a server already running on this data directory (left by a coordinator that was
-    /// killed), after removing a `postmaster.pid` that no live server owns.
-    private func reuseRunningServer() throws -> Int? {
-        guard let pidFile = PostmasterPIDFile.read(in: dataDirectory) else { return nil }
-        if pidFile.belongsToRunningServer(dataDirectory: dataDirectory), let port = pidFile.port,
-            pidFile.socketDirectory == socketDirectory.path
-        {
-            logger.notice(
-                "embedded PostgreSQL is already running (pid \(pidFile.pid), port \(port)); using it",
-                metadata: ["repro.postgres.port": "\(port)"])
-            return port
-        }
-        if pidFile.belongsToRunningServer(dataDirectory: dataDirectory) {
-            throw DatabaseSetupError(
-                .startFailed,
-                "PostgreSQL (pid \(pidFile.pid)) is already running on \(dataDirectory.path) with other settings: "
-                    + "stop it (pg_ctl -D \(dataDirectory.path) stop) and start the coordinator again")
-        }
-        logger.warning(
-            """
-            removing stale postmaster.pid (pid \(pidFile.pid) is not a running PostgreSQL: \
-            the server was killed or the machine restarted)
-            """)
-        do {
-            try FileManager.default.removeItem(at: PostmasterPIDFile.url(in: dataDirectory))
-        } catch {
-            throw DatabaseSetupError(
-                .unusableDataDirectory, "cannot remove stale \(dataDirectory.path)/postmaster.pid: \(error)")
-        }
-        return nil
-    }
-
-    /// Starts the server with `pg_ctl -w` and returns its port; retries on a port taken in the
-    /// meantime and on shared memory still held by a killed server's last processes.
-    private func startServer(_ binaries: PostgresBinaries, as user: PostgresServerUser?) async throws -> Int {
-        var lastFailure = ""
-        for attempt in 1...Self.startAttempts {
-            let port: Int
-            if let configured = configuration.port {
-                port = configured
-            } else {
-                port = try await Self.freePort()
-            }
-            let socketPath = socketDirectory.appendingPathComponent(".s.PGSQL.\(port)").path
-            guard socketPath.utf8.count < 108 else {
-                throw DatabaseSetupError(
-                    .unusableDataDirectory,
-                    "the socket path \(socketPath) is longer than the system allows (107 bytes): "
-                        + "configure a data directory with a shorter path")
-            }
-            let logOffset = (try? FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? Int) ?? 0
-            // pg_ctl hands -o to a shell, hence the quotes around the socket directory.
-            let options = "-p \(port) -k '\(socketDirectory.path)' -c listen_addresses=127.0.0.1"
-            let result = try await CommandRunner.run(
-                binaries.pgCtl,
-                ["-D", dataDirectory.path, "-l", logFile.path, "-w", "-t", "60", "-o", options, "start"],
-                as: user?.name)
-            if result.succeeded {
-                logger.info(
-                    "started embedded PostgreSQL \(binaries.majorVersion)",
-                    metadata: ["repro.postgres.port": "\(port)", "repro.postgres.socket": "\(socketPath)"])
-                return port
-            }
-            let serverLog = readLog(from: logOffset)
-            lastFailure = result.output + (serverLog.isEmpty ? "" : "\nserver log (\(logFile.path)):\n" + serverLog)
-            let portTaken = serverLog.contains("could not bind") || serverLog.contains("Address already in use")
-            let oldServerExiting =
-                serverLog.contains("shared memory block is still in use")
-                || serverLog.contains("lock file") && serverLog.contains("already exists")
-            let retry = (portTaken && configuration.port == nil) || oldServerExiting
-            guard retry, attempt < Self.startAttempts else { break }
-            logger.debug("retrying PostgreSQL start", metadata: ["repro.postgres.attempt": "\(attempt)"])
-            try await Task.sleep(for: .seconds(1))
-        }
-        throw DatabaseSetupError(
-            .startFailed,
-            "PostgreSQL did not start in \(dataDirectory.path); see \(logFile.path). pg_ctl said:\n\(lastFailure)")
-    }
-
-    private func readLog(from offset: Int) -> String {
-        guard let handle = FileHandle(forReadingAtPath: logFile.path) else { return "" }
-        defer { try? handle.close() }
-        try? handle.seek(toOffset: UInt64(offset))
-        let data = (try? handle.readToEnd()) ?? Data()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").suffix(40)
-        return lines.joined(separator: "\n")
-    }
-
-    /// A port that was free a moment ago on 127.0.0.1, chosen by the kernel.
-    private static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress?.port
-        try await channel.close()
-        guard let port else {
-            throw DatabaseSetupError(.startFailed, "cannot find a free TCP port on 127.0.0.1")
-        }
-        return port
-    }
-
     // MARK: - Application database
 
     private func createDatabaseIfMissing() async throws {
-        guard let server = running, let socketPath = databaseURL?.unixSocketPath else { return }
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                unixSocketPath: socketPath, username: configuration.username, password: nil, database: "postgres"),
-            id: 1, logger: logger)
+        guard let server = running else { return }
+        let connection: PostgresConnection
+        do {
+            connection = try await connect(port: server.port, password: server.password, database: "postgres")
+        } catch let error as PSQLError where Self.isAuthenticationFailure(error) {
+            throw DatabaseSetupError(
+                .startFailed,
+                "the embedded PostgreSQL refused the password in \(passwordFile.path): remove that file and start "
+                    + "the coordinator again, which then sets a new password")
+        }
         do {
             let rows = try await connection.query(
                 "SELECT count(*) FROM pg_database WHERE datname = \(configuration.database)", logger: logger)

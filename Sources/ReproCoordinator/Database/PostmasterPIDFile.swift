@@ -14,6 +14,8 @@ struct PostmasterPIDFile: Sendable, Hashable {
     let pid: pid_t
     let port: Int?
     let socketDirectory: String?
+    /// The first TCP address the server listens on; nil when it listens on none (`listen_addresses=''`).
+    let listenAddress: String?
 
     static func url(in dataDirectory: URL) -> URL {
         dataDirectory.appendingPathComponent("postmaster.pid")
@@ -34,7 +36,8 @@ struct PostmasterPIDFile: Sendable, Hashable {
         return PostmasterPIDFile(
             pid: line(1).flatMap { pid_t($0) } ?? 0,
             port: line(4).flatMap { Int($0) },
-            socketDirectory: line(5))
+            socketDirectory: line(5),
+            listenAddress: line(6))
     }
 
     /// Whether the recorded process is alive and is a PostgreSQL server of `dataDirectory`.

@@ -25,8 +25,12 @@ public struct TaskQueue: Sendable {
     /// keeps a worker from getting a replica of a seed group it already held, so replicas land on
     /// distinct workers. The probe sits behind `group_size = 1 OR` on purpose: that form is a per-row
     /// lookup on `tasks_group_worker`, skipped for single-replica groups, where a bare `NOT EXISTS`
-    /// was planned as an anti-join over every task the worker ever held (migration 0004).
-    public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int) async throws -> [TaskLease] {
+    /// was planned as an anti-join over every task the worker ever held (migration 0004). Tasks that
+    /// need the network go only to workers that allow it (`allowNetwork`), checked on the task row
+    /// like memory and GPUs (migration 0005).
+    public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false)
+        async throws -> [TaskLease]
+    {
         let ttl = policy.ttlSeconds
         let scan = max * 2
         let rows = try await client.query(
@@ -36,6 +40,7 @@ public struct TaskQueue: Sendable {
                 FROM tasks t
                 WHERE t.state = 'queued' AND t.not_before <= now()
                   AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
+                  AND (NOT t.network OR \(allowNetwork))
                   AND (t.group_size = 1 OR NOT EXISTS (
                       SELECT 1 FROM tasks s
                       WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id

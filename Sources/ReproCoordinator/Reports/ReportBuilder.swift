@@ -15,11 +15,13 @@ public struct RunValue: Sendable {
     public var hardwareClass: String?
     public var metric: String
     public var value: Double
+    /// The isolation the run's worker reported in its fingerprint.
+    public var isolation: RunIsolation
 
     /// Creates a row.
     public init(
         runID: Int64, workerID: UUID, dataset: String, configuration: String?, seed: Int64, replica: Int,
-        hardwareClass: String?, metric: String, value: Double
+        hardwareClass: String?, metric: String, value: Double, isolation: RunIsolation = .unknown
     ) {
         self.runID = runID
         self.workerID = workerID
@@ -30,6 +32,7 @@ public struct RunValue: Sendable {
         self.hardwareClass = hardwareClass
         self.metric = metric
         self.value = value
+        self.isolation = isolation
     }
 }
 
@@ -75,12 +78,18 @@ public enum ReportBuilder {
         values: [RunValue], bootstrap: BootstrapOptions? = ReportBuilder.bootstrap, now: Date = Date()
     ) -> StudyReport {
         var cells: [CellKey: [RunValue]] = [:]
-        var runIDs = Set<Int64>()
+        // One entry per run; every metric row of a run carries the same run columns.
+        var runs: [Int64: ReportedRun] = [:]
         for row in values {
             cells[CellKey(dataset: row.dataset, configuration: row.configuration ?? "", metric: row.metric), default: []]
                 .append(row)
-            runIDs.insert(row.runID)
+            if runs[row.runID] == nil {
+                runs[row.runID] = ReportedRun(
+                    runID: row.runID, workerID: row.workerID, dataset: row.dataset, configuration: row.configuration,
+                    seed: row.seed, replica: row.replica, isolation: row.isolation)
+            }
         }
+        let reportedRuns = runs.values.sorted { $0.runID < $1.runID }
         for key in cells.keys {
             cells[key]!.sort { ($0.seed, $0.replica, $0.runID) < ($1.seed, $1.replica, $1.runID) }
         }
@@ -119,12 +128,13 @@ public enum ReportBuilder {
             claimReports.append(
                 ClaimReport(configuration: configuration, check: check, explanation: explain(check, configuration: configuration)))
         }
-        let score = ReproducibilityScore(verdicts: claimReports.map(\.check.verdict), runs: runIDs.count)
+        let score = ReproducibilityScore(verdicts: claimReports.map(\.check.verdict), runs: runs.count)
         return StudyReport(
             studyID: studyID, preprintID: preprintID, title: title, state: state, generatedAt: now, tasks: tasks,
-            acceptedRuns: runIDs.count, summaries: summaries, claims: claimReports, variance: variance,
+            acceptedRuns: runs.count, summaries: summaries, claims: claimReports, variance: variance,
             acrossDatasets: across, score: score,
-            highlights: highlights(claimReports, score: score, tasks: tasks), bootstrap: bootstrap)
+            highlights: highlights(claimReports, score: score, tasks: tasks), bootstrap: bootstrap,
+            isolation: IsolationCounts(reportedRuns.map(\.isolation)), runs: reportedRuns)
     }
 
     /// One cell's summary, and its seed/repeat variance when it has replicas.
@@ -134,7 +144,7 @@ public enum ReportBuilder {
         let outliers = summary.outliers.map { index in
             RunReference(
                 runID: rows[index].runID, workerID: rows[index].workerID, seed: rows[index].seed,
-                replica: rows[index].replica, value: rows[index].value)
+                replica: rows[index].replica, value: rows[index].value, isolation: rows[index].isolation)
         }
         let configuration = key.configuration.isEmpty ? nil : key.configuration
         let metricSummary = MetricSummary(

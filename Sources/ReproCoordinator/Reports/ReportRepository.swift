@@ -17,22 +17,27 @@ public struct ReportRepository: Sendable {
         self.logger = logger
     }
 
-    /// Every metric value of the study's accepted runs.
+    /// Every metric value of the study's accepted runs, with the isolation level each run's worker
+    /// reported in its fingerprint.
     public func values(study: UUID) async throws -> [RunValue] {
         let rows = try await client.query(
             """
-            SELECT r.id, r.worker_id, t.dataset, t.configuration, t.seed, t.replica, r.hardware_class, m.name, m.value
+            SELECT r.id, r.worker_id, t.dataset, t.configuration, t.seed, t.replica, r.hardware_class, m.name, m.value,
+                   r.fingerprint ->> 'isolation'
             FROM runs r
             JOIN tasks t ON t.id = r.task_id
             JOIN run_metrics m ON m.run_id = r.id
             WHERE r.study_id = \(study) AND r.accepted
             """, logger: logger)
         var values: [RunValue] = []
-        for try await row in rows.decode((Int64, UUID, String, String?, Int64, Int, String?, String, Double).self) {
+        for try await row in rows.decode(
+            (Int64, UUID, String, String?, Int64, Int, String?, String, Double, String?).self)
+        {
             values.append(
                 RunValue(
                     runID: row.0, workerID: row.1, dataset: row.2, configuration: row.3, seed: row.4, replica: row.5,
-                    hardwareClass: row.6, metric: row.7, value: row.8))
+                    hardwareClass: row.6, metric: row.7, value: row.8,
+                    isolation: RunIsolation(fingerprintValue: row.9)))
         }
         return values
     }

@@ -47,6 +47,7 @@ public struct StudyRepository: Sendable {
         let memory = spec.run.resources.memoryBytes
         let count = tasks.count
         let groupSize = spec.matrix.replicas
+        let network = spec.run.network
         let preprint = spec.preprint
 
         let stored = try await client.withTransaction(logger: logger) { connection -> (id: UUID, existing: Bool, tasks: Int) in
@@ -93,9 +94,9 @@ public struct StudyRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes, group_size)
+                                   max_attempts, gpus, memory_bytes, group_size, network)
                 SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
-                       \(groupSize)
+                       \(groupSize), \(network)
                 FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
                             \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
                 """, logger: logger)
@@ -186,13 +187,14 @@ public struct StudyRepository: Sendable {
         }
     }
 
-    /// Every run of a study, with its metrics.
+    /// Every run of a study, with its metrics and the isolation level from its fingerprint.
     public func runs(_ studyID: UUID) async throws -> [RunRecord] {
         let rows = try await client.query(
             """
             SELECT r.id, r.task_id, t.dataset, t.seed, t.configuration, t.replica, r.attempt, r.outcome, r.accepted,
                    r.worker_id, r.exit_code, r.duration_seconds, r.error, r.hardware_class, r.created_at,
-                   coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}')
+                   coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}'),
+                   r.fingerprint ->> 'isolation'
             FROM runs r JOIN tasks t ON t.id = r.task_id
             WHERE r.study_id = \(studyID)
             ORDER BY r.id
@@ -200,8 +202,8 @@ public struct StudyRepository: Sendable {
         var runs: [RunRecord] = []
         let decoder = JSONDecoder()
         for try await row in rows.decode(
-            (Int64, Int64, String, Int64, String?, Int, Int, String, Bool, UUID, Int?, Double, String?, String?, Date, String)
-                .self)
+            (Int64, Int64, String, Int64, String?, Int, Int, String, Bool, UUID, Int?, Double, String?, String?, Date, String,
+                String?).self)
         {
             let metrics = (try? decoder.decode([String: Double].self, from: Data(row.15.utf8))) ?? [:]
             runs.append(
@@ -209,7 +211,7 @@ public struct StudyRepository: Sendable {
                     id: row.0, taskID: row.1, dataset: row.2, seed: row.3, configuration: row.4, replica: row.5,
                     attempt: row.6, outcome: RunOutcome(rawValue: row.7) ?? .failed, accepted: row.8,
                     workerID: row.9, exitCode: row.10, durationSeconds: row.11, metrics: metrics, error: row.12,
-                    hardwareClass: row.13, createdAt: row.14))
+                    hardwareClass: row.13, createdAt: row.14, isolation: RunIsolation(fingerprintValue: row.16)))
         }
         return runs
     }
@@ -230,6 +232,7 @@ extension JobSpec {
         if case .python(let path) = spec.environment { requirements = path }
         self.init(
             code: code, requirements: requirements, timeoutSeconds: spec.run.timeoutSeconds,
-            memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus)
+            memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus,
+            network: spec.run.network)
     }
 }

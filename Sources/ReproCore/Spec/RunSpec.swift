@@ -8,16 +8,21 @@ public struct RunSpec: Sendable, Hashable, Codable {
     public var resources: ResourceSpec
     /// Attempts per task before it counts as failed.
     public var maxAttempts: Int
+    /// Whether the job needs the network (`run.network: true`, e.g. to download a dataset). Such tasks
+    /// go only to workers whose volunteer allowed it (`--allow-network`); every other job runs without
+    /// network access.
+    public var network: Bool
 
     /// Creates a run description.
     public init(
         command: [String], timeoutSeconds: Int, resources: ResourceSpec = ResourceSpec(),
-        maxAttempts: Int = RunSpec.defaultMaxAttempts
+        maxAttempts: Int = RunSpec.defaultMaxAttempts, network: Bool = false
     ) {
         self.command = command
         self.timeoutSeconds = timeoutSeconds
         self.resources = resources
         self.maxAttempts = maxAttempts
+        self.network = network
     }
 
     /// Accepted time limits: a second up to a week, long enough for any replication of one training run.
@@ -32,6 +37,28 @@ public struct RunSpec: Sendable, Hashable, Codable {
         case timeoutSeconds = "timeout"
         case resources
         case maxAttempts = "max_attempts"
+        case network
+    }
+
+    /// Decodes the spec-file shape; `network` may be missing (false), as in specs stored before it existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        command = try container.decode([String].self, forKey: .command)
+        timeoutSeconds = try container.decode(Int.self, forKey: .timeoutSeconds)
+        resources = try container.decode(ResourceSpec.self, forKey: .resources)
+        maxAttempts = try container.decode(Int.self, forKey: .maxAttempts)
+        network = try container.decodeIfPresent(Bool.self, forKey: .network) ?? false
+    }
+
+    /// Encodes the spec-file shape. `network` is written only when true, so the canonical JSON, and
+    /// with it the sha256 that recognises a resubmission, of every spec without it stays what it was.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(command, forKey: .command)
+        try container.encode(timeoutSeconds, forKey: .timeoutSeconds)
+        try container.encode(resources, forKey: .resources)
+        try container.encode(maxAttempts, forKey: .maxAttempts)
+        if network { try container.encode(true, forKey: .network) }
     }
 }
 

@@ -1,6 +1,8 @@
 extension SpecDecoder {
     func decodeRun(_ node: SpecNode, at path: String, matrix: MatrixParts) -> RunSpec? {
-        guard let fields = fields(node, at: path, allowed: ["command", "timeout", "resources", "max_attempts"])
+        guard
+            let fields = fields(
+                node, at: path, allowed: ["command", "timeout", "resources", "max_attempts", "network"])
         else { return nil }
         let command = required(fields, "command").flatMap {
             decodeCommand($0, at: fields.path("command"), matrix: matrix)
@@ -10,10 +12,12 @@ extension SpecDecoder {
         let maxAttempts = fields["max_attempts"].map {
             integer($0, at: fields.path("max_attempts"), in: RunSpec.maxAttemptsRange)
         }
-        guard let command, let timeout, resources != .some(nil), maxAttempts != .some(nil) else { return nil }
+        let network = fields["network"].map { boolean($0, at: fields.path("network")) }
+        guard let command, let timeout, resources != .some(nil), maxAttempts != .some(nil), network != .some(nil)
+        else { return nil }
         return RunSpec(
             command: command, timeoutSeconds: timeout, resources: (resources ?? nil) ?? ResourceSpec(),
-            maxAttempts: (maxAttempts ?? nil) ?? RunSpec.defaultMaxAttempts)
+            maxAttempts: (maxAttempts ?? nil) ?? RunSpec.defaultMaxAttempts, network: (network ?? nil) ?? false)
     }
 
     // MARK: - Command

@@ -144,6 +144,14 @@ final class SpecDecoder {
         return text
     }
 
+    /// `true` or `false`. Quoted text such as `"true"` is refused rather than guessed at, since a
+    /// switch that controls what a job may reach should say exactly what it means.
+    func boolean(_ node: SpecNode, at path: String) -> Bool? {
+        if case .scalar(let scalar) = node.value, case .bool(let value) = scalar.kind { return value }
+        report(path, "expected true or false, got \(node.excerpt)", line: node.line)
+        return nil
+    }
+
     /// A whole number in `range`. `3.0` counts as 3; `2.5`, strings and booleans do not.
     func integer(_ node: SpecNode, at path: String, in range: ClosedRange<Int64>) -> Int64? {
         let value: Int64

@@ -51,11 +51,29 @@ public struct LeaseRequest: Codable, Sendable {
     public var max: Int
     /// Seconds to wait for a task when none is queued (0...30): the long-poll.
     public var wait: Double
+    /// Whether the worker's volunteer lets jobs use the network (`repro-worker --allow-network`). Tasks
+    /// of studies with `run.network: true` are leased only to requests that say so; optional in
+    /// JSON, false when missing.
+    public var allowNetwork: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case max, wait
+        case allowNetwork = "allow_network"
+    }
 
     /// Creates a request.
-    public init(max: Int, wait: Double) {
+    public init(max: Int, wait: Double, allowNetwork: Bool = false) {
         self.max = max
         self.wait = wait
+        self.allowNetwork = allowNetwork
+    }
+
+    /// Decodes a request; `allow_network` may be missing (workers before it existed), meaning false.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        max = try container.decode(Int.self, forKey: .max)
+        wait = try container.decode(Double.self, forKey: .wait)
+        allowNetwork = try container.decodeIfPresent(Bool.self, forKey: .allowNetwork) ?? false
     }
 }
 
@@ -89,23 +107,42 @@ public struct JobSpec: Codable, Sendable, Equatable {
     public var memoryBytes: Int64
     public var cpus: Int
     public var gpus: Int
+    /// Whether the job may use the network (`run.network: true`); leased only to workers that allow it.
+    /// Without it the worker runs the job with no network at all.
+    public var network: Bool
 
     enum CodingKeys: String, CodingKey {
         case code, requirements
         case timeoutSeconds = "timeout_seconds"
         case memoryBytes = "memory_bytes"
-        case cpus, gpus
+        case cpus, gpus, network
     }
 
     /// Creates a job spec.
-    public init(code: CodeReference, requirements: String?, timeoutSeconds: Int, memoryBytes: Int64, cpus: Int, gpus: Int)
-    {
+    public init(
+        code: CodeReference, requirements: String?, timeoutSeconds: Int, memoryBytes: Int64, cpus: Int, gpus: Int,
+        network: Bool = false
+    ) {
         self.code = code
         self.requirements = requirements
         self.timeoutSeconds = timeoutSeconds
         self.memoryBytes = memoryBytes
         self.cpus = cpus
         self.gpus = gpus
+        self.network = network
+    }
+
+    /// Decodes a job spec; `network` may be missing, as in the jobs of studies stored before it existed,
+    /// and means false.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        code = try container.decode(CodeReference.self, forKey: .code)
+        requirements = try container.decodeIfPresent(String.self, forKey: .requirements)
+        timeoutSeconds = try container.decode(Int.self, forKey: .timeoutSeconds)
+        memoryBytes = try container.decode(Int64.self, forKey: .memoryBytes)
+        cpus = try container.decode(Int.self, forKey: .cpus)
+        gpus = try container.decode(Int.self, forKey: .gpus)
+        network = try container.decodeIfPresent(Bool.self, forKey: .network) ?? false
     }
 }
 

@@ -26,6 +26,11 @@ public struct StudyReport: Codable, Sendable {
     public var highlights: [String]
     /// How bootstrap intervals were computed (resamples, seed, level, cap on draws per cell).
     public var bootstrap: BootstrapOptions?
+    /// Accepted runs by isolation level. Optional only so that reports of older coordinators decode.
+    public var isolation: IsolationCounts?
+    /// Every accepted run the statistics use, by run id, with the isolation it ran under. Optional only
+    /// so that reports of older coordinators decode.
+    public var runs: [ReportedRun]?
 
     enum CodingKeys: String, CodingKey {
         case studyID = "study_id"
@@ -36,7 +41,7 @@ public struct StudyReport: Codable, Sendable {
         case acceptedRuns = "accepted_runs"
         case summaries, claims, variance
         case acrossDatasets = "across_datasets"
-        case score, highlights, bootstrap
+        case score, highlights, bootstrap, isolation, runs
     }
 
     /// Creates a report.
@@ -44,7 +49,7 @@ public struct StudyReport: Codable, Sendable {
         studyID: UUID, preprintID: String, title: String, state: StudyState, generatedAt: Date, tasks: TaskCounts,
         acceptedRuns: Int, summaries: [MetricSummary], claims: [ClaimReport], variance: [VarianceReport],
         acrossDatasets: [AcrossDatasets], score: ReproducibilityScore, highlights: [String],
-        bootstrap: BootstrapOptions? = nil
+        bootstrap: BootstrapOptions? = nil, isolation: IsolationCounts? = nil, runs: [ReportedRun]? = nil
     ) {
         self.studyID = studyID
         self.preprintID = preprintID
@@ -60,6 +65,81 @@ public struct StudyReport: Codable, Sendable {
         self.score = score
         self.highlights = highlights
         self.bootstrap = bootstrap
+        self.isolation = isolation
+        self.runs = runs
+    }
+}
+
+/// One accepted run of a report: which task it was, the worker, and how the job was isolated.
+public struct ReportedRun: Codable, Sendable, Hashable {
+    public var runID: Int64
+    public var workerID: UUID
+    public var dataset: String
+    public var configuration: String?
+    public var seed: Int64
+    public var replica: Int
+    /// From the run's fingerprint; `unknown` when the fingerprint does not say.
+    public var isolation: RunIsolation
+
+    enum CodingKeys: String, CodingKey {
+        case runID = "run_id"
+        case workerID = "worker_id"
+        case dataset, configuration, seed, replica, isolation
+    }
+
+    /// Creates an entry.
+    public init(
+        runID: Int64, workerID: UUID, dataset: String, configuration: String?, seed: Int64, replica: Int,
+        isolation: RunIsolation
+    ) {
+        self.runID = runID
+        self.workerID = workerID
+        self.dataset = dataset
+        self.configuration = configuration
+        self.seed = seed
+        self.replica = replica
+        self.isolation = isolation
+    }
+}
+
+/// How many runs ran under each isolation level (JSON keys `strict`, `none`, `unknown`).
+public struct IsolationCounts: Codable, Sendable, Hashable {
+    public var strict: Int
+    public var unsandboxed: Int
+    public var unknown: Int
+
+    enum CodingKeys: String, CodingKey {
+        case strict
+        case unsandboxed = "none"
+        case unknown
+    }
+
+    /// Counts the levels of `levels`.
+    public init<Levels: Sequence>(_ levels: Levels) where Levels.Element == RunIsolation {
+        self.init(strict: 0, unsandboxed: 0, unknown: 0)
+        for level in levels {
+            switch level {
+            case .strict: strict += 1
+            case .unsandboxed: unsandboxed += 1
+            case .unknown: unknown += 1
+            }
+        }
+    }
+
+    /// Creates counts.
+    public init(strict: Int, unsandboxed: Int, unknown: Int) {
+        self.strict = strict
+        self.unsandboxed = unsandboxed
+        self.unknown = unknown
+    }
+
+    /// The count of one level.
+    public subscript(level: RunIsolation) -> Int {
+        switch level {
+        case .strict: strict
+        case .unsandboxed: unsandboxed
+        case .unknown: unknown
+        }
     }
 }
 
@@ -70,20 +150,25 @@ public struct RunReference: Codable, Sendable, Hashable {
     public var seed: Int64
     public var replica: Int
     public var value: Double
+    /// From the run's fingerprint; nil in reports of older coordinators.
+    public var isolation: RunIsolation?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
         case workerID = "worker_id"
-        case seed, replica, value
+        case seed, replica, value, isolation
     }
 
     /// Creates a reference.
-    public init(runID: Int64, workerID: UUID, seed: Int64, replica: Int, value: Double) {
+    public init(
+        runID: Int64, workerID: UUID, seed: Int64, replica: Int, value: Double, isolation: RunIsolation? = nil
+    ) {
         self.runID = runID
         self.workerID = workerID
         self.seed = seed
         self.replica = replica
         self.value = value
+        self.isolation = isolation
     }
 }
 

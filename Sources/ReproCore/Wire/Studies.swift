@@ -111,6 +111,8 @@ public struct RunRecord: Codable, Sendable {
     public var error: String?
     public var hardwareClass: String?
     public var createdAt: Date
+    /// The isolation the worker reported in the run's fingerprint; nil from coordinators before it.
+    public var isolation: RunIsolation?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -122,13 +124,15 @@ public struct RunRecord: Codable, Sendable {
         case metrics, error
         case hardwareClass = "hardware_class"
         case createdAt = "created_at"
+        case isolation
     }
 
     /// Creates a record.
     public init(
         id: Int64, taskID: Int64, dataset: String, seed: Int64, configuration: String?, replica: Int, attempt: Int,
         outcome: RunOutcome, accepted: Bool, workerID: UUID, exitCode: Int?, durationSeconds: Double,
-        metrics: [String: Double], error: String?, hardwareClass: String?, createdAt: Date
+        metrics: [String: Double], error: String?, hardwareClass: String?, createdAt: Date,
+        isolation: RunIsolation? = nil
     ) {
         self.id = id
         self.taskID = taskID
@@ -146,6 +150,7 @@ public struct RunRecord: Codable, Sendable {
         self.error = error
         self.hardwareClass = hardwareClass
         self.createdAt = createdAt
+        self.isolation = isolation
     }
 }
 

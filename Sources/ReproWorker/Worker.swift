@@ -161,7 +161,9 @@ public actor Worker {
                 }
                 backPressureShown = false
                 let wait = configuration.leaseWait
-                let request = Task { [client] in try await client.lease(max: free, wait: wait) }
+                let request = Task { [client, allowNetwork = configuration.allowNetwork] in
+                    try await client.lease(max: free, wait: wait, allowNetwork: allowNetwork)
+                }
                 leaseRequest = request
                 let response: LeaseResponse
                 do {

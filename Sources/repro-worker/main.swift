@@ -85,10 +85,16 @@ struct WorkerCommand: AsyncParsableCommand {
             if !report.passed { throw ExitCode(1) }
             return
         }
-        let token = try CommandSecret.read(
-            option: token, optionName: "--token", file: tokenFile, fileOptionName: "--token-file",
-            environmentName: "REPRO_TOKEN", logger: logger)
-        guard let token else {
+        let secret: CommandSecret?
+        do {
+            secret = try CommandSecret.resolve(
+                commandLine: token, file: tokenFile, environment: environment,
+                names: .init(option: "--token", fileOption: "--token-file", environmentVariable: "REPRO_TOKEN", noun: "the key"))
+        } catch {
+            throw ValidationError(error.description)
+        }
+        for warning in secret?.warnings ?? [] { logger.warning("\(warning)") }
+        guard let token = secret?.value else {
             throw ValidationError("No token: set REPRO_TOKEN or pass --token-file with a volunteer key (an admin creates one with `repro-coordinator keys create --role volunteer`).")
         }
         let configuration = WorkerConfiguration(

@@ -1,39 +1,39 @@
 import Foundation
-import Logging
 import ReproCore
 import Testing
 
+/// The worker's token follows the same rule as the coordinator's admin key (`AdminKeySourceTests`
+/// covers the rule's messages); here: the worker's names, and the precedence.
 @Suite("CommandSecret")
 struct CommandSecretTests {
-    let logger = Logger(label: "test")
+    let names = CommandSecret.Names(
+        option: "--token", fileOption: "--token-file", environmentVariable: "REPRO_TOKEN", noun: "the key")
 
-    func read(option: String? = nil, file: String? = nil, environment: [String: String] = [:]) throws -> String? {
-        try CommandSecret.read(
-            option: option, optionName: "--token", file: file, fileOptionName: "--token-file",
-            environmentName: "REPRO_TOKEN", environment: environment, logger: logger)
-    }
-
-    @Test("the option wins, then the file's first line, then the environment")
+    @Test("an option wins over the environment, the file's content is trimmed, an empty variable is unset")
     func precedence() throws {
         let file = FileManager.default.temporaryDirectory.appending(path: "secret-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        try Data("  from-file  \nsecond line\n".utf8).write(to: file)
-        #expect(try read(option: "from-option", file: file.path, environment: ["REPRO_TOKEN": "env"]) == "from-option")
-        #expect(try read(file: file.path, environment: ["REPRO_TOKEN": "env"]) == "from-file")
-        #expect(try read(environment: ["REPRO_TOKEN": "env"]) == "env")
-        #expect(try read() == nil)
+        try Data("  from-file  \n".utf8).write(to: file)
+        chmod(file.path, 0o600)
+        let fromFile = try CommandSecret.resolve(commandLine: nil, file: file.path, environment: ["REPRO_TOKEN": "env"], names: names)
+        #expect(fromFile == CommandSecret(value: "from-file", origin: .file, warnings: []))
+        let fromOption = try #require(
+            try CommandSecret.resolve(commandLine: "opt", file: nil, environment: ["REPRO_TOKEN": "env"], names: names))
+        #expect(fromOption.value == "opt" && fromOption.origin == .commandLine)
+        #expect(fromOption.warnings.first?.contains("REPRO_TOKEN") == true)
+        #expect(try CommandSecret.resolve(commandLine: nil, file: nil, environment: ["REPRO_TOKEN": "env"], names: names)?.value == "env")
+        #expect(try CommandSecret.resolve(commandLine: nil, file: nil, environment: ["REPRO_TOKEN": ""], names: names) == nil)
     }
 
-    @Test("an unreadable or empty file is an error naming the file")
-    func badFile() throws {
-        let missing = "/nonexistent/secret"
-        let error = #expect(throws: CommandSecretError.self) { try read(file: missing) }
-        #expect(error?.description.contains(missing) == true)
-
-        let empty = FileManager.default.temporaryDirectory.appending(path: "secret-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: empty) }
-        try Data("\n".utf8).write(to: empty)
-        let emptyError = #expect(throws: CommandSecretError.self) { try read(file: empty.path) }
-        #expect(emptyError?.description.contains("line 1") == true)
+    @Test("an unreadable or empty file, or both options, is an error naming what is at fault")
+    func errors() throws {
+        let missing = #expect(throws: CommandSecretError.self) {
+            try CommandSecret.resolve(commandLine: nil, file: "/nonexistent/key", environment: [:], names: names)
+        }
+        #expect(missing?.description.contains("--token-file /nonexistent/key") == true)
+        let both = #expect(throws: CommandSecretError.self) {
+            try CommandSecret.resolve(commandLine: "a", file: "/b", environment: [:], names: names)
+        }
+        #expect(both?.description.contains("not both") == true)
     }
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|all]` (default all).
+# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|all]` (default all).
 #
 # Builds repro-bench in release mode (its own scratch path, .build-release), starts a throwaway
 # PostgreSQL cluster under /tmp, runs the lease → result benchmark for each worker count in
@@ -15,12 +15,14 @@ set -euo pipefail
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib/postgres.sh
 source "$repo_root/scripts/lib/postgres.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/sandbox.sh
+source "$repo_root/scripts/lib/sandbox.sh"
 
 which=${1:-all}
 case $which in
-    lease | report | all) ;;
+    lease | report | sandbox | all) ;;
     *)
-        echo "usage: scripts/bench.sh [lease|report|all]" >&2
+        echo "usage: scripts/bench.sh [lease|report|sandbox|all]" >&2
         exit 2
         ;;
 esac
@@ -66,4 +68,12 @@ fi
 
 if [[ $which == report || $which == all ]]; then
     "$bench" report --runs 100000 --datasets 10 --replicas 2 --repetitions 5
+fi
+
+if [[ $which == sandbox || $which == all ]]; then
+    # Per-task cost of --isolation strict against none (issue 9): trivial tasks through the worker's
+    # own task path, interleaved. Needs bubblewrap and, as root, the job user.
+    repro_ensure_sandbox
+    "$bench" sandbox --tasks "${BENCH_SANDBOX_TASKS:-100}"
+    "$bench" sandbox --tasks "${BENCH_SANDBOX_TASKS:-100}" --python
 fi

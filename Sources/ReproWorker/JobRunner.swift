@@ -261,13 +261,17 @@ public final class JobRunner: Sendable {
     ) async throws -> ProcessGroup {
         var attempt = 0
         while true {
-            startTime = .now
             do {
                 let (environment, workingDirectory) = (job.environment, job.workingDirectory.path)
-                return try await SpawnThread.shared.run {
-                    try ProcessGroup.spawn(
+                // The clock starts on the spawn thread, at the spawn: not while waiting for that thread.
+                let (process, started) = try await SpawnThread.shared.run {
+                    let started = ContinuousClock.now
+                    let process = try ProcessGroup.spawn(
                         argv: argv, environment: environment, workingDirectory: workingDirectory, outputFD: outputFD)
+                    return (process, started)
                 }
+                startTime = started
+                return process
             } catch let error as JobRunnerError {
                 guard error.errorNumber == ETXTBSY, attempt < 10 else { throw error }
                 attempt += 1

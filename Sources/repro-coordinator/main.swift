@@ -111,8 +111,10 @@ struct Serve: AsyncParsableCommand {
         } catch let error as CoordinatorStartupError {
             throw ValidationError(error.description)
         }
-        for warning in admin?.warnings ?? [] {
-            logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin!.origin.rawValue)"])
+        if let admin {
+            for warning in admin.warnings {
+                logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin.origin.rawValue)"])
+            }
         }
         let configuration = CoordinatorConfiguration(
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,

@@ -80,8 +80,12 @@ struct WorkerLifecycleTests {
             let spec = try Self.sleepingStudy(in: root, tasks: 1, seconds: 120)
             let id = try #require(UUID(uuidString: try await cluster.cli(["submit", spec.path]).split(separator: "\n").last.map(String.init) ?? ""))
             let worker = try cluster.startWorker(name: "cancel")
-            try await Self.waitUntil { Self.pid(in: root, seed: 0) != nil }
-            let pid = try #require(Self.pid(in: root, seed: 0))
+            var found: Int32?
+            try await Self.waitUntil {
+                found = found ?? Self.pid(in: root, seed: 0)
+                return found != nil
+            }
+            let pid = try #require(found)
             #expect(Self.isAlive(pid))
             _ = try await cluster.cli(["cancel", id.uuidString])
             // The next heartbeat (every lease TTL / 3 = 2 s) says stop; the worker kills the group.
@@ -126,10 +130,15 @@ struct WorkerLifecycleTests {
         .timeLimit(.minutes(4)))
     func outageLongerThanLease() async throws {
         try await Self.withCluster { cluster, root, database in
-            let spec = try Self.sleepingStudy(in: root, tasks: 2, seconds: 3)
+            let spec = try Self.sleepingStudy(in: root, tasks: 2, seconds: 8)
             let id = try #require(UUID(uuidString: try await cluster.cli(["submit", spec.path]).split(separator: "\n").last.map(String.init) ?? ""))
             let worker = try cluster.startWorker(name: "outage", slots: 2)
-            try await Self.waitUntil { Self.pid(in: root, seed: 0) != nil && Self.pid(in: root, seed: 1) != nil }
+            // Both jobs seen running (not necessarily at the same instant, on a loaded machine).
+            var seen: Set<Int> = []
+            try await Self.waitUntil {
+                for seed in 0..<2 where Self.pid(in: root, seed: seed) != nil { seen.insert(seed) }
+                return seen.count == 2
+            }
             let port = Int(cluster.coordinatorURLs[0].split(separator: ":").last!)!
             cluster.coordinators[0].kill9()
             // Both jobs finish during the outage; their results wait in the spool.
@@ -159,8 +168,12 @@ struct WorkerLifecycleTests {
             let spec = try Self.sleepingStudy(in: root, tasks: 2, seconds: 120)
             let id = try #require(UUID(uuidString: try await cluster.cli(["submit", spec.path]).split(separator: "\n").last.map(String.init) ?? ""))
             let worker = try cluster.startWorker(name: "term", slots: 2)
-            try await Self.waitUntil { Self.pid(in: root, seed: 0) != nil && Self.pid(in: root, seed: 1) != nil }
-            let pids = [Self.pid(in: root, seed: 0)!, Self.pid(in: root, seed: 1)!]
+            var found: [Int: Int32] = [:]
+            try await Self.waitUntil {
+                for seed in 0..<2 { if let pid = Self.pid(in: root, seed: seed) { found[seed] = pid } }
+                return found.count == 2
+            }
+            let pids = Array(found.values)
             worker.terminate()
             // --grace-period 5 in the cluster: the jobs are stopped after it, reported, and the worker exits 0.
             #expect(await worker.waitForExit(timeout: .seconds(40)))

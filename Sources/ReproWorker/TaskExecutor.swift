@@ -18,6 +18,8 @@ struct TaskExecutor: Sendable {
     /// The installation the worker's Python lives in, bound read-only into sandboxes when it is
     /// outside `/usr` (a virtualenv's `bin/python` points into it).
     let pythonPrefix: String?
+    /// Per-job cgroups (memory, processes, CPU) where the host delegates one; else rlimits.
+    var cgroups: JobCgroups? = nil
     let gpus: GPUAllocator
     let logger: Logger
 
@@ -132,6 +134,7 @@ struct TaskExecutor: Sendable {
         if !gpuIndices.isEmpty {
             environmentVariables["CUDA_VISIBLE_DEVICES"] = gpuIndices.map(String.init).joined(separator: ",")
         }
+        var jobCgroup: URL?
         var job = JobRunner.Job(
             executable: executable, arguments: Array(lease.arguments.dropFirst()), workingDirectory: codeDirectory,
             environment: environmentVariables, timeLimit: .seconds(lease.job.timeoutSeconds),
@@ -142,8 +145,23 @@ struct TaskExecutor: Sendable {
                 network: lease.job.network, gpuIndices: gpuIndices)
             job.launcher = sandbox.launcher(for: policy, processLimit: configuration.processLimit)
             job.launcherReportsSignalsAsStatus = true
+            if let cgroups {
+                do {
+                    let group = try cgroups.create(
+                        job: lease.leaseID,
+                        limits: .init(
+                            memoryBytes: lease.job.memoryBytes, processes: configuration.processLimit, cpus: lease.job.cpus))
+                    jobCgroup = group
+                    job.launcher = JobCgroups.enter(group) + sandbox.launcher(for: policy)
+                    // Resident memory, counted by the kernel, replaces the address-space limit.
+                    job.memoryLimitBytes = nil
+                } catch {
+                    return failure(.failed, "cannot make the job's cgroup: \(error)", fingerprint: fingerprint)
+                }
+            }
             job.environment.merge(policy.environment) { $1 }
         }
+        defer { if let cgroups, let jobCgroup { cgroups.remove(jobCgroup) } }
         let runner = JobRunner(job: job, logger: logger)
         guard handle.attach(runner) else { return failure(handle.stopReason ?? .cancelled, "stopped before the job started") }
         logger.info(

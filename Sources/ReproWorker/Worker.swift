@@ -98,7 +98,7 @@ public actor Worker {
             cache: try ContentCache(directory: configuration.cacheDirectory.appendingPathComponent("bundles")),
             environments: VirtualEnvBuilder(sandbox: setup.sandbox, logger: logger), fingerprints: FingerprintCache(),
             isolation: configuration.isolation, sandbox: setup.sandbox, pythonPrefix: setup.pythonPrefix,
-            gpus: GPUAllocator(count: gpuCount, sharing: configuration.shareGPUs), logger: logger)
+            cgroups: setup.cgroups, gpus: GPUAllocator(count: gpuCount, sharing: configuration.shareGPUs), logger: logger)
     }
 
     func interruptAll() {

@@ -15,6 +15,8 @@ struct IsolationSetup: Sendable {
     var python: String
     /// The installation that interpreter belongs to, if known.
     var pythonPrefix: String?
+    /// Per-job cgroups, where the host delegates one; otherwise rlimits.
+    var cgroups: JobCgroups?
     var summary: String
 
     /// Prepares the work directory's folders and, in strict mode, a working sandbox.
@@ -30,7 +32,7 @@ struct IsolationSetup: Sendable {
                 "isolation none: jobs run unconfined as this worker's user and can read its token, its files and the network; use it only for your own code"
             )
             return IsolationSetup(
-                sandbox: nil, python: configuration.python, pythonPrefix: nil,
+                sandbox: nil, python: configuration.python, pythonPrefix: nil, cgroups: nil,
                 summary: "WARNING: --isolation none — jobs run unconfined as \(JobUser.currentName), with this worker's files and network. Use it only for code you trust.")
         }
         // Traversable, not listable: jobs reach their own folder and environment by name only.
@@ -42,11 +44,30 @@ struct IsolationSetup: Sendable {
                     + "Choose a --cache-dir outside private home directories, e.g. /var/lib/reprogrid/cache.")
         }
         let (python, prefix) = try await choosePython(configuration: configuration, user: sandbox.user, logger: logger)
-        let limits = "time, address space (RLIMIT_AS) and processes (RLIMIT_NPROC \(configuration.processLimit)); cgroups not used"
+        let cgroups = delegatedCgroups(logger: logger)
+        let limits = cgroups.map { "time, and cgroup v2 per job (\($0.controllers.sorted().joined(separator: ", ")); processes \(configuration.processLimit))" }
+            ?? "time, address space (RLIMIT_AS) and processes (RLIMIT_NPROC \(configuration.processLimit)); no delegated cgroup v2 here"
         let network = configuration.allowNetwork ? "network only for studies that ask for it" : "no network"
         return IsolationSetup(
-            sandbox: sandbox, python: python, pythonPrefix: prefix,
+            sandbox: sandbox, python: python, pythonPrefix: prefix, cgroups: cgroups,
             summary: "isolation strict: each job in its own bubblewrap sandbox as \(sandbox.user.name) (uid \(sandbox.user.uid)), \(network); limits: \(limits)")
+    }
+
+    /// The worker's delegated cgroup v2, set up for job cgroups; nil (rlimits) when the host offers none.
+    static func delegatedCgroups(logger: Logger) -> JobCgroups? {
+        let selfCgroup = (try? String(contentsOfFile: "/proc/self/cgroup", encoding: .utf8)) ?? ""
+        switch JobCgroups.detect(mount: URL(filePath: "/sys/fs/cgroup"), selfCgroup: selfCgroup) {
+        case .failure(let reason):
+            logger.notice("job limits by rlimits: \(reason)")
+            return nil
+        case .success(let root):
+            do {
+                return try JobCgroups.delegate(root: root)
+            } catch {
+                logger.warning("job limits by rlimits: cannot set up cgroups under \(root.path): \(error)")
+                return nil
+            }
+        }
     }
 
     /// The Python to build environments from: the configured one when the job user can reach its

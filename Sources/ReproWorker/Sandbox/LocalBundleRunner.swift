@@ -36,7 +36,7 @@ public struct LocalBundleRunner: Sendable {
             client: CoordinatorClient(baseURL: configuration.coordinatorURL, key: nil), configuration: effective,
             cache: cache, environments: VirtualEnvBuilder(sandbox: setup.sandbox, logger: logger),
             fingerprints: FingerprintCache(), isolation: isolation, sandbox: setup.sandbox,
-            pythonPrefix: setup.pythonPrefix, gpus: GPUAllocator(count: 0, sharing: false), logger: logger)
+            pythonPrefix: setup.pythonPrefix, cgroups: setup.cgroups, gpus: GPUAllocator(count: 0, sharing: false), logger: logger)
         let job = JobSpec(
             code: CodeReference(bundleSHA256: sha), requirements: requirements, timeoutSeconds: 120, memoryBytes: 0,
             cpus: 1, gpus: 0)

@@ -128,16 +128,25 @@ public actor EmbeddedPostgres {
         return try databaseURL!.configuration()
     }
 
-    /// Stops the server (fast shutdown: open sessions are ended) and waits until it is down.
-    /// Does nothing if ``start()`` did not succeed.
-    public func stop() async throws {
+    /// How ``stop(mode:)`` shuts the server down (`pg_ctl stop -m`).
+    public enum ShutdownMode: String, Sendable {
+        /// Ends open sessions, rolls back their transactions and writes a checkpoint: the normal stop.
+        case fast
+        /// Kills every server process at once, as a crash would; the next start runs crash recovery.
+        /// Fault-injection tests use it to reproduce a database crash under load.
+        case immediate
+    }
+
+    /// Stops the server (by default a fast shutdown: open sessions are ended) and waits until it is
+    /// down. Does nothing if ``start()`` did not succeed.
+    public func stop(mode: ShutdownMode = .fast) async throws {
         guard let server = running else { return }
         let result = try await CommandRunner.run(
-            server.binaries.pgCtl, ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"],
+            server.binaries.pgCtl, ["-D", dataDirectory.path, "-m", mode.rawValue, "-w", "-t", "60", "stop"],
             as: server.user?.name)
         running = nil
         if result.succeeded {
-            logger.info("stopped embedded PostgreSQL")
+            logger.info("stopped embedded PostgreSQL", metadata: ["repro.postgres.shutdown_mode": "\(mode.rawValue)"])
         } else if PostmasterPIDFile.read(in: dataDirectory) == nil {
             logger.warning(
                 "embedded PostgreSQL was already stopped", metadata: ["repro.postgres.output": "\(result.output)"])

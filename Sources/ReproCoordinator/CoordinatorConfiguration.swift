@@ -27,13 +27,17 @@ public struct CoordinatorConfiguration: Sendable {
     /// Lets anonymous callers read the funders' routes (scores, summaries, preprints, feedback) for
     /// preprints with a completed study (`--public-read`); off by default.
     public var publicRead: Bool
+    /// The longest a request waits on the database in all, and the longest one call of a background
+    /// service may take (`--database-deadline`): past it the call is abandoned, its connection closed,
+    /// and the request answered 503 with `Retry-After` (decision 0004).
+    public var databaseDeadline: Duration
 
     /// Creates a configuration with the defaults of `repro-coordinator serve`.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
         specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
-        publicRead: Bool = false
+        publicRead: Bool = false, databaseDeadline: Duration = .seconds(10)
     ) {
         self.host = host
         self.port = port
@@ -45,6 +49,7 @@ public struct CoordinatorConfiguration: Sendable {
         self.authCacheTTL = authCacheTTL
         self.maxConnections = maxConnections
         self.publicRead = publicRead
+        self.databaseDeadline = databaseDeadline
     }
 }
 

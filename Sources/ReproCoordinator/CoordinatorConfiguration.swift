@@ -31,13 +31,17 @@ public struct CoordinatorConfiguration: Sendable {
     /// service may take (`--database-deadline`): past it the call is abandoned, its connection closed,
     /// and the request answered 503 with `Retry-After` (decision 0004).
     public var databaseDeadline: Duration
+    /// How long SIGTERM/SIGINT may take to stop the coordinator (`--shutdown-grace`): requests and
+    /// services get two thirds of it to finish, then they are cancelled, and the process ends by the
+    /// end of it whatever the database does.
+    public var shutdownGrace: Duration
 
     /// Creates a configuration with the defaults of `repro-coordinator serve`.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
         specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
-        publicRead: Bool = false, databaseDeadline: Duration = .seconds(10)
+        publicRead: Bool = false, databaseDeadline: Duration = .seconds(10), shutdownGrace: Duration = .seconds(15)
     ) {
         self.host = host
         self.port = port
@@ -50,6 +54,7 @@ public struct CoordinatorConfiguration: Sendable {
         self.maxConnections = maxConnections
         self.publicRead = publicRead
         self.databaseDeadline = databaseDeadline
+        self.shutdownGrace = shutdownGrace
     }
 }
 

@@ -72,10 +72,15 @@ struct Serve: AsyncParsableCommand {
     var publicRead = false
     @Option(help: "Seconds a request may wait on the database in all (and one database call of a background service): past it the call is abandoned and the request answered 503 with Retry-After.")
     var databaseDeadline: Double = 10
+    @Option(help: "Seconds SIGTERM/SIGINT may take to stop the coordinator, whatever the database does.")
+    var shutdownGrace: Double = 15
 
     func validate() throws {
         guard databaseDeadline > 0, databaseDeadline.isFinite else {
             throw ValidationError("--database-deadline must be a positive number of seconds.")
+        }
+        guard shutdownGrace >= 1, shutdownGrace.isFinite else {
+            throw ValidationError("--shutdown-grace must be at least 1 second.")
         }
     }
 
@@ -88,10 +93,11 @@ struct Serve: AsyncParsableCommand {
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
             adminKey: adminKey ?? ProcessInfo.processInfo.environment["REPRO_ADMIN_KEY"],
-            specLimits: limits, publicRead: publicRead, databaseDeadline: .milliseconds(Int(databaseDeadline * 1000)))
+            specLimits: limits, publicRead: publicRead, databaseDeadline: .milliseconds(Int(databaseDeadline * 1000)),
+            shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)))
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
-            try await app.runService()
+            try await runCoordinator(app, configuration: configuration, logger: logger)
         } catch let error as CoordinatorStartupError {
             throw ValidationError(error.description)
         }

@@ -22,6 +22,15 @@ struct TimedCall: Sendable, CustomStringConvertible {
             + (retryAfter.map { ", Retry-After \($0)" } ?? "")
     }
 
+    /// A client of its own: the shared one opens at most 8 connections per host, so 16 simulated
+    /// workers would queue behind each other inside the client, and the test would count that as
+    /// the coordinator's time.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
     /// POSTs JSON with a bearer token; gives up after `timeout` (which the test treats as a hang).
     static func post(
         _ baseURL: String, _ path: String, token: String, json: some Encodable, timeout: Duration
@@ -38,7 +47,7 @@ struct TimedCall: Sendable, CustomStringConvertible {
         do {
             request.body = .bytes(ByteBuffer(bytes: try WireCoding.encoder().encode(json)))
             let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-            let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(milliseconds))
+            let response = try await http.execute(request, timeout: .milliseconds(milliseconds))
             let bytes = try await response.body.collect(upTo: 16 << 20)
             return TimedCall(
                 path: path, status: Int(response.status.code), seconds: elapsed(),

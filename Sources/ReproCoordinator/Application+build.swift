@@ -45,7 +45,7 @@ public func buildApplication(
     let queue = TaskQueue(client: database, policy: policy, logger: logger)
     let accounts = AccountRepository(client: database, logger: logger)
     let studies = StudyRepository(client: database, logger: logger)
-    let gate = StartupGate()
+    let gate = Gate()
     services.append(NotificationListener(database: database, wakeup: wakeup, gate: gate, logger: logger))
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
     services.append(
@@ -57,6 +57,8 @@ public func buildApplication(
     ).router
     var app = Application(
         router: router,
+        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reprogrid"),
         services: services,
         logger: logger)
@@ -102,7 +104,8 @@ public func buildRouter(
     StudyController(studies: studies, limits: configuration.specLimits).register(on: routes)
     ReportController(client: database, studies: studies, logger: logger).register(on: routes)
     WorkerController(
-        accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy), queue: queue,
+        accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy, logger: logger),
+        queue: queue,
         policy: policy
     ).register(on: routes)
     let preprints = PreprintRepository(client: database, logger: logger)

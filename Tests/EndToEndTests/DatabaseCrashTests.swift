@@ -110,7 +110,14 @@ struct DatabaseCrashTests {
         }
         #expect(caughtUp, "the stored score counts all \(total) accepted runs and is not marked stale")
 
-        // SIGTERM while the database is down and 16 batches (resent: the same answers again) are in flight.
+        // SIGTERM while the database is down, 16 batches (resent: the same answers again) are in
+        // flight and a worker waits on a long-poll (nothing is left to lease).
+        let poller = tokens[0]
+        let waiting = Task {
+            await TimedCall.post(
+                coordinator, "/v1/leases", token: poller, json: LeaseRequest(max: 1, wait: 25), timeout: .seconds(60))
+        }
+        try await Task.sleep(for: .milliseconds(500))
         let calls = CallLog()
         let inFlight = Task {
             await withTaskGroup(of: Void.self) { group in
@@ -132,7 +139,12 @@ struct DatabaseCrashTests {
         let exited = await process.waitForExit(timeout: .seconds(60))
         let took = ContinuousClock.now - signalled
         await inFlight.value
-        print("database crash: SIGTERM with the database down stopped the coordinator in \(took); \(calls.all)")
+        let longPoll = await waiting.value
+        print(
+            "database crash: SIGTERM with the database down stopped the coordinator in \(took); long-poll: "
+                + "\(longPoll); in flight: \(calls.all)")
+        // The long-poll ends on SIGTERM, not when its 25 s wait runs out; empty, as nothing was queued.
+        #expect(longPoll.status == 200 && longPoll.seconds < 20, "\(longPoll)")
         #expect(exited, "the coordinator is still running a minute after SIGTERM")
         #expect(
             took < .seconds(Self.shutdownGrace + Self.margin),

@@ -12,10 +12,10 @@ public struct NotificationListener: Service {
     let database: DatabaseClient
     let wakeup: TaskWakeup
     let logger: Logger
-    let gate: StartupGate
+    let gate: Gate
 
     /// Creates the listener; it connects once `gate` opens.
-    public init(database: DatabaseClient, wakeup: TaskWakeup, gate: StartupGate, logger: Logger) {
+    public init(database: DatabaseClient, wakeup: TaskWakeup, gate: Gate, logger: Logger) {
         self.database = database
         self.wakeup = wakeup
         self.gate = gate

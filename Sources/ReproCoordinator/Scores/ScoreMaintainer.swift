@@ -7,11 +7,11 @@ import ServiceLifecycle
 public struct ScoreMaintainer: Service {
     let scores: ScoreRepository
     let interval: Duration
-    let gate: StartupGate
+    let gate: Gate
     let logger: Logger
 
     /// Creates the maintainer; it starts once `gate` opens (schema up to date).
-    public init(scores: ScoreRepository, interval: Duration = .seconds(1), gate: StartupGate, logger: Logger) {
+    public init(scores: ScoreRepository, interval: Duration = .seconds(1), gate: Gate, logger: Logger) {
         self.scores = scores
         self.interval = interval
         self.gate = gate

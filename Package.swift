@@ -139,6 +139,8 @@ let package = Package(
                 "ReproCore", "ReproClient", "ReproStats", "ReproTestSupport", "ReproCoordinator", "ReproWorker",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // Fault tests read statuses and headers (Retry-After) that ReproClient does not expose.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // The hostile bundle is read from the source tree, as a study a researcher submits.
             exclude: ["Fixtures"]

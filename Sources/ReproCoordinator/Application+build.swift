@@ -7,7 +7,10 @@ import ServiceLifecycle
 
 /// The parts of a running coordinator that tests and benchmarks reach into.
 public struct CoordinatorServices: Sendable {
+    /// The pool itself, for set-up and checks without deadlines.
     public let client: PostgresClient
+    /// The pool under the coordinator's deadlines, as every repository uses it.
+    public let database: DatabaseClient
     public let wakeup: TaskWakeup
     public let queue: TaskQueue
     public let accounts: AccountRepository
@@ -36,24 +39,27 @@ public func buildApplication(
     poolConfiguration.options.maximumConnections = configuration.maxConnections
     let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
     services.append(client)
+    let database = DatabaseClient(client, deadline: configuration.databaseDeadline, logger: logger)
 
     let wakeup = TaskWakeup()
     let policy = configuration.policy
-    let queue = TaskQueue(client: client, policy: policy, logger: logger)
-    let accounts = AccountRepository(client: client, logger: logger)
-    let studies = StudyRepository(client: client, logger: logger)
-    let gate = StartupGate()
-    services.append(NotificationListener(client: client, wakeup: wakeup, gate: gate, logger: logger))
+    let queue = TaskQueue(client: database, policy: policy, logger: logger)
+    let accounts = AccountRepository(client: database, logger: logger)
+    let studies = StudyRepository(client: database, logger: logger)
+    let gate = Gate()
+    services.append(NotificationListener(database: database, wakeup: wakeup, gate: gate, logger: logger))
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
     services.append(
-        ScoreMaintainer(scores: ScoreRepository(client: client, studies: studies, logger: logger), gate: gate, logger: logger))
+        ScoreMaintainer(scores: ScoreRepository(client: database, studies: studies, logger: logger), gate: gate, logger: logger))
 
     let router = buildRouter(
-        configuration: configuration, client: client, wakeup: wakeup, queue: queue, accounts: accounts,
+        configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
         studies: studies, logger: logger
     ).router
     var app = Application(
         router: router,
+        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket.
+        server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reprogrid"),
         services: services,
         logger: logger)
@@ -74,35 +80,42 @@ public func buildApplication(
         }
         gate.open()
     }
-    return (app, CoordinatorServices(client: client, wakeup: wakeup, queue: queue, accounts: accounts, studies: studies))
+    return (
+        app,
+        CoordinatorServices(
+            client: client, database: database, wakeup: wakeup, queue: queue, accounts: accounts, studies: studies)
+    )
 }
 
 /// The router with its middleware and every route; returned with the catalogue of guarded routes.
 public func buildRouter(
-    configuration: CoordinatorConfiguration, client: PostgresClient, wakeup: TaskWakeup, queue: TaskQueue,
+    configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
     accounts: AccountRepository, studies: StudyRepository, logger: Logger
 ) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware<AppRequestContext>())
     router.add(middleware: LogRequestsMiddleware(.debug))
+    // Before the authenticator: the key lookup counts against the request's database time too.
+    router.add(middleware: DatabaseBudgetMiddleware<AppRequestContext>(budget: configuration.databaseDeadline))
     router.add(middleware: Authenticator(accounts: accounts, cacheTTL: configuration.authCacheTTL))
     router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
     let routes = RouteGuard(router: router)
     let policy = configuration.policy
-    HealthController(client: client, logger: logger).register(on: routes)
+    HealthController(client: database, logger: logger).register(on: routes)
     AccountController(accounts: accounts).register(on: routes)
-    BundleController(client: client, logger: logger).register(on: routes)
+    BundleController(client: database, logger: logger).register(on: routes)
     StudyController(studies: studies, limits: configuration.specLimits).register(on: routes)
-    ReportController(client: client, studies: studies, logger: logger).register(on: routes)
+    ReportController(client: database, studies: studies, logger: logger).register(on: routes)
     WorkerController(
-        accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy), queue: queue,
+        accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy, logger: logger),
+        queue: queue,
         policy: policy
     ).register(on: routes)
-    let preprints = PreprintRepository(client: client, logger: logger)
-    let scores = ScoreRepository(client: client, studies: studies, logger: logger)
+    let preprints = PreprintRepository(client: database, logger: logger)
+    let scores = ScoreRepository(client: database, studies: studies, logger: logger)
     PreprintController(preprints: preprints, scores: scores).register(on: routes)
     ScoreController(scores: scores).register(on: routes)
-    FeedbackController(feedback: FeedbackRepository(client: client, logger: logger), preprints: preprints).register(on: routes)
+    FeedbackController(feedback: FeedbackRepository(client: database, logger: logger), preprints: preprints).register(on: routes)
     return (router, routes.routes)
 }
 

@@ -28,13 +28,21 @@ public struct CoordinatorConfiguration: Sendable {
     /// Lets anonymous callers read the funders' routes (scores, summaries, preprints, feedback) for
     /// preprints with a completed study (`--public-read`); off by default.
     public var publicRead: Bool
+    /// The longest a request waits on the database in all, and the longest one call of a background
+    /// service may take (`--database-deadline`): past it the call is abandoned, its connection closed,
+    /// and the request answered 503 with `Retry-After` (decision 0006).
+    public var databaseDeadline: Duration
+    /// How long SIGTERM/SIGINT may take to stop the coordinator (`--shutdown-grace`): requests and
+    /// services get two thirds of it to finish, then they are cancelled, and the process ends by the
+    /// end of it whatever the database does.
+    public var shutdownGrace: Duration
 
     /// Creates a configuration with the defaults of `repro-coordinator serve`.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
         specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
-        publicRead: Bool = false
+        publicRead: Bool = false, databaseDeadline: Duration = .seconds(10), shutdownGrace: Duration = .seconds(15)
     ) {
         self.host = host
         self.port = port
@@ -46,6 +54,8 @@ public struct CoordinatorConfiguration: Sendable {
         self.authCacheTTL = authCacheTTL
         self.maxConnections = maxConnections
         self.publicRead = publicRead
+        self.databaseDeadline = databaseDeadline
+        self.shutdownGrace = shutdownGrace
     }
 }
 

@@ -99,6 +99,19 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
     @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
     var publicRead = false
+    @Option(help: "Seconds a request may wait on the database in all (and one database call of a background service): past it the call is abandoned and the request answered 503 with Retry-After.")
+    var databaseDeadline: Double = 10
+    @Option(help: "Seconds SIGTERM/SIGINT may take to stop the coordinator, whatever the database does.")
+    var shutdownGrace: Double = 15
+
+    func validate() throws {
+        guard databaseDeadline > 0, databaseDeadline.isFinite else {
+            throw ValidationError("--database-deadline must be a positive number of seconds.")
+        }
+        guard shutdownGrace >= 1, shutdownGrace.isFinite else {
+            throw ValidationError("--shutdown-grace must be at least 1 second.")
+        }
+    }
 
     func run() async throws {
         let logger = log.makeLogger(label: "repro.coordinator")
@@ -120,10 +133,12 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
-            adminKey: admin?.key, specLimits: limits, publicRead: publicRead)
+            adminKey: admin?.key, specLimits: limits, publicRead: publicRead,
+            databaseDeadline: .milliseconds(Int(databaseDeadline * 1000)),
+            shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)))
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
-            try await app.runService()
+            try await runCoordinator(app, configuration: configuration, logger: logger)
         } catch let error as CoordinatorStartupError {
             throw ValidationError(error.description)
         }
@@ -176,7 +191,8 @@ struct Keys: AsyncParsableCommand {
             let created = try await DatabaseSession.with(database.database, logger: logger) { client in
                 try await MigrationRunner(directory: try MigrationsLocator.locate(database.migrationsDir), logger: logger)
                     .apply(using: client)
-                return try await AccountRepository(client: client, logger: logger).createAccount(name: name, roles: roles)
+                return try await AccountRepository(client: DatabaseClient(client, logger: logger), logger: logger)
+                    .createAccount(name: name, roles: roles)
             }
             print(created.key)
         }

@@ -25,7 +25,9 @@ final class Cluster: @unchecked Sendable {
 
     /// Starts a coordinator on a free port and waits until it is ready.
     @discardableResult
-    func startCoordinator(leaseTTL: Int = 20, reaperInterval: Double = 1, port: Int? = nil) async throws -> String {
+    func startCoordinator(
+        leaseTTL: Int = 20, reaperInterval: Double = 1, port: Int? = nil, extra: [String] = []
+    ) async throws -> String {
         let port = port ?? Paths.freePort()
         let process = try ManagedProcess(
             name: "coordinator-\(coordinators.count)-\(port)", executable: Paths.binary("repro-coordinator"),
@@ -33,7 +35,7 @@ final class Cluster: @unchecked Sendable {
                 "serve", "--database-url", databaseURL, "--port", "\(port)", "--migrations-dir", Paths.migrations.path,
                 "--lease-ttl", "\(leaseTTL)", "--reaper-interval", "\(reaperInterval)",
                 "--retry-backoff", "0.2", "--log-level", "info",
-            ],
+            ] + extra,
             // In the environment, not on the command line, where every local process could read it.
             environment: ["REPRO_ADMIN_KEY": Self.adminKey], logDirectory: logs)
         let url = "http://127.0.0.1:\(port)"

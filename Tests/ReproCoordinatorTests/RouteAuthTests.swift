@@ -85,7 +85,7 @@ struct RouteAuthTests {
     static func routes(_ harness: CoordinatorHarness) throws -> [GuardedRoute] {
         let services = harness.services
         return buildRouter(
-            configuration: CoordinatorConfiguration(), client: services.client, wakeup: services.wakeup,
+            configuration: CoordinatorConfiguration(), database: services.database, wakeup: services.wakeup,
             queue: services.queue, accounts: services.accounts, studies: services.studies,
             logger: .init(label: "routes")
         ).routes

@@ -54,7 +54,7 @@ struct ScoreHistoryTests {
             #expect(status.state == .completed)
 
             let scores = ScoreRepository(
-                client: harness.database.client, studies: harness.services.studies, logger: Logger(label: "test"))
+                client: harness.services.database, studies: harness.services.studies, logger: Logger(label: "test"))
             func history() async throws -> ScoreHistory {
                 try await harness.call(.get, "/v1/preprints/arXiv:2401.01234/score/history", key: funder)
             }

@@ -7,7 +7,7 @@ import ReproCore
 
 /// Content-addressed code bundles: researchers upload, workers download and verify.
 struct BundleController: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let logger: Logger
 
     func register(on routes: RouteGuard) {

@@ -6,7 +6,7 @@ import PostgresNIO
 
 /// Liveness, readiness and the API document: public routes.
 struct HealthController: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let logger: Logger
 
     func register(on routes: RouteGuard) {
@@ -21,22 +21,13 @@ struct HealthController: Sendable {
 
     /// Ready when the database answers within two seconds.
     @Sendable func ready(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let answered = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                do {
-                    try await client.query("SELECT 1", logger: logger)
-                    return true
-                } catch { return false }
+        do {
+            _ = try await DatabaseBudget.$current.withValue(DatabaseBudget(.seconds(2))) {
+                try await client.query("SELECT 1", logger: logger)
             }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(2))
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
+        } catch {
+            throw Problem.unavailable("The database does not answer.")
         }
-        guard answered else { throw Problem.unavailable("The database does not answer.") }
         return try .json(["status": "ready"])
     }
 }

@@ -9,7 +9,7 @@ struct ReportController: Sendable {
     let reports: ReportRepository
     let studies: StudyRepository
 
-    init(client: PostgresClient, studies: StudyRepository, logger: Logger) {
+    init(client: DatabaseClient, studies: StudyRepository, logger: Logger) {
         self.reports = ReportRepository(client: client, studies: studies, logger: logger)
         self.studies = studies
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import ReproCore
 
 /// Routes of volunteer workers: registration, leases, heartbeats and results.
@@ -52,7 +53,8 @@ struct WorkerController: Sendable {
         }
         let leases = try await engine.lease(
             worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
-            allowNetwork: body.allowNetwork, max: body.max, wait: body.wait)
+            allowNetwork: body.allowNetwork, max: body.max, wait: body.wait,
+            client: await ClientConnection.of(context.channel))
         for lease in leases {
             context.logger.info(
                 "task leased",
@@ -61,7 +63,25 @@ struct WorkerController: Sendable {
                     "repro.study.id": "\(lease.studyID)", "repro.attempt": "\(lease.attempt)",
                 ])
         }
-        return try .json(LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
+        var response = try Response.json(
+            LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
+        guard !leases.isEmpty else { return response }
+        // A lease whose answer cannot be written is known to nobody: hand it back rather than let it
+        // wait out its TTL. (A client that closed its socket is caught before this, by the engine; a
+        // write fails only when the connection broke for good, e.g. a reset.)
+        let buffer = try WireCoding.encoder().encode(
+            LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
+        let engine = self.engine
+        response.body = ResponseBody(contentLength: buffer.count) { writer in
+            do {
+                try await writer.write(ByteBuffer(bytes: buffer))
+                try await writer.finish(nil)
+            } catch {
+                try? await engine.handBack(leases, worker: worker)
+                throw error
+            }
+        }
+        return response
     }
 
     @Sendable func heartbeat(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws

@@ -110,11 +110,11 @@ extension EmbeddedPostgres {
 
     /// Stops the server of this data directory (fast shutdown: open sessions are ended) and waits
     /// until it is down; a server that is already gone is only logged.
-    func stopServer(_ binaries: PostgresBinaries, as user: PostgresServerUser?) async throws {
+    func stopServer(_ binaries: PostgresBinaries, as user: PostgresServerUser?, mode: ShutdownMode = .fast) async throws {
         let result = try await CommandRunner.run(
-            binaries.pgCtl, ["-D", dataDirectory.path, "-m", "fast", "-w", "-t", "60", "stop"], as: user?.name)
+            binaries.pgCtl, ["-D", dataDirectory.path, "-m", mode.rawValue, "-w", "-t", "60", "stop"], as: user?.name)
         if result.succeeded {
-            logger.info("stopped embedded PostgreSQL")
+            logger.info("stopped embedded PostgreSQL", metadata: ["repro.postgres.shutdown_mode": "\(mode.rawValue)"])
         } else if PostmasterPIDFile.read(in: dataDirectory) == nil {
             logger.warning(
                 "embedded PostgreSQL was already stopped", metadata: ["repro.postgres.output": "\(result.output)"])

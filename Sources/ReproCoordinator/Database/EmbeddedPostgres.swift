@@ -171,12 +171,21 @@ public actor EmbeddedPostgres {
         return try databaseURL!.configuration()
     }
 
-    /// Stops the server (fast shutdown: open sessions are ended) and waits until it is down.
-    /// Does nothing if ``start()`` did not succeed.
-    public func stop() async throws {
+    /// How ``stop(mode:)`` shuts the server down (`pg_ctl stop -m`).
+    public enum ShutdownMode: String, Sendable {
+        /// Ends open sessions, rolls back their transactions and writes a checkpoint: the normal stop.
+        case fast
+        /// Kills every server process at once, as a crash would; the next start runs crash recovery.
+        /// Fault-injection tests use it to reproduce a database crash under load.
+        case immediate
+    }
+
+    /// Stops the server (by default a fast shutdown: open sessions are ended) and waits until it is
+    /// down. Does nothing if ``start()`` did not succeed.
+    public func stop(mode: ShutdownMode = .fast) async throws {
         guard let server = running else { return }
         running = nil
-        try await stopServer(server.binaries, as: server.user)
+        try await stopServer(server.binaries, as: server.user, mode: mode)
     }
 
     // MARK: - Data directory

@@ -7,11 +7,11 @@ import ReproStats
 /// Community feedback: posts (one current verdict per account and preprint, older versions kept),
 /// votes, moderation, pages and the §5 summary.
 public struct FeedbackRepository: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let logger: Logger
 
     /// Creates the repository.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: DatabaseClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }

@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import NIOCore
 import ReproCore
 
 /// The request context of every coordinator route: Hummingbird's core storage plus the caller's identity,
@@ -8,11 +9,14 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Who is calling; nil when the request carried no valid key.
     public var identity: Identity?
+    /// The HTTP connection the request came on; a long-poll watches it (``ClientConnection``).
+    public let channel: any Channel
 
     /// Creates a context for one request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.channel = source.channel
     }
 
     /// Bodies are read by the handlers themselves with a per-route limit (``RequestBody``); this is the

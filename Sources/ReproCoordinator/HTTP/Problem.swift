@@ -8,9 +8,15 @@ import ReproCore
 public struct Problem: HTTPResponseError, CustomStringConvertible {
     /// The document sent to the client.
     public var details: ProblemDetails
+    /// Seconds the client should wait before sending the request again (`Retry-After`), for
+    /// problems that pass by themselves.
+    public var retryAfterSeconds: Int?
 
     /// Wraps a problem document.
-    public init(_ details: ProblemDetails) { self.details = details }
+    public init(_ details: ProblemDetails, retryAfterSeconds: Int? = nil) {
+        self.details = details
+        self.retryAfterSeconds = retryAfterSeconds
+    }
 
     /// The HTTP status of the problem.
     public var status: HTTPResponse.Status { .init(code: details.status) }
@@ -28,6 +34,7 @@ public struct Problem: HTTPResponseError, CustomStringConvertible {
         let data = (try? WireCoding.encoder().encode(details)) ?? Data()
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
+        if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
         return Response(status: self.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -77,8 +84,13 @@ extension Problem {
             field: issues.first?.path, issues: issues))
     }
 
-    /// 503: the database is unreachable; the client should retry.
-    public static func unavailable(_ detail: String) -> Problem {
-        Problem(ProblemDetails(slug: "unavailable", title: "Service unavailable", status: 503, detail: detail))
+    /// 503: the database cannot answer now; the client should send the request again after
+    /// `Retry-After` seconds (every coordinator write can be resent safely).
+    public static func unavailable(
+        _ detail: String, retryAfterSeconds: Int = DatabaseUnavailable.retryAfterSeconds
+    ) -> Problem {
+        Problem(
+            ProblemDetails(slug: "unavailable", title: "Service unavailable", status: 503, detail: detail),
+            retryAfterSeconds: retryAfterSeconds)
     }
 }

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import Logging
-import PostgresNIO
 import ReproCore
 
 /// Turns every error a route throws into a problem document, so clients never see Hummingbird's
@@ -18,39 +17,41 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as Problem {
             return problem.response()
-        } catch let error as PostgresTransactionError {
-            // A problem thrown inside a transaction (after the rollback) is still the client's problem.
-            if let problem = error.closureError as? Problem { return problem.response() }
-            context.logger.error(
-                "transaction failed", metadata: ["repro.error": "\(String(reflecting: error))", "repro.path": "\(request.uri.path)"])
-            return Problem.unavailable("The database could not complete the request; retry in a few seconds.").response()
         } catch let error as HTTPError {
             return Self.problem(for: error).response()
         } catch let error as DecodingError {
             return RequestBody.problem(for: error).response()
-        } catch let error as PSQLError {
-            // Bad input is refused before it reaches the database (lengths, ranges, NUL characters), so a
-            // PSQLError is the database failing or a bug; the client can only retry.
-            context.logger.error(
-                "database error", metadata: ["repro.error": "\(String(reflecting: error))", "repro.path": "\(request.uri.path)"])
-            // A deadlock or serialization failure (SQLSTATE class 40) rolled the transaction back whole;
-            // the same request succeeds when sent again.
-            if error.code == .serverClosedConnection || error.code == .connectionError || error.code == .poolClosed
-                || error.code == .queryCancelled || error.serverInfo?[.sqlState]?.hasPrefix("40") == true
-            {
-                return Problem.unavailable("The database is not reachable right now; retry in a few seconds.").response()
-            }
-            return Problem(
-                ProblemDetails(slug: "internal", title: "Internal error", status: 500,
-                    detail: "The request failed inside the coordinator; the error was logged with request id \(context.id)."))
-                .response()
         } catch {
+            // Every database call goes through DatabaseClient, which already turned "the database
+            // cannot answer now" into DatabaseUnavailable; classifying again here also covers any
+            // error that reached the route another way.
+            if let unavailable = DatabaseUnavailable.classify(error) as? DatabaseUnavailable {
+                // Not the client's fault and not a bug: the database is crashing, restarting or slow.
+                context.logger.warning(
+                    "database unavailable; answered 503",
+                    metadata: [
+                        "repro.database.reason": "\(unavailable.reason.rawValue)",
+                        "repro.error": "\(String(reflecting: unavailable.underlying))", "repro.path": "\(request.uri.path)",
+                    ])
+                return Problem.unavailable(Self.detail(for: unavailable.reason)).response()
+            }
+            // Bad input is refused before it reaches the database (lengths, ranges, NUL characters),
+            // so anything else, a PSQLError included, is a bug.
             context.logger.error(
                 "unhandled error", metadata: ["repro.error": "\(String(reflecting: error))", "repro.path": "\(request.uri.path)"])
             return Problem(
                 ProblemDetails(slug: "internal", title: "Internal error", status: 500,
                     detail: "The request failed inside the coordinator; the error was logged with request id \(context.id)."))
                 .response()
+        }
+    }
+
+    static func detail(for reason: DatabaseUnavailable.Reason) -> String {
+        switch reason {
+        case .deadlineExceeded: "The database did not answer in time; retry in a few seconds."
+        case .connectionLost, .unreachable: "The database is not reachable right now; retry in a few seconds."
+        case .rolledBack: "The database rolled the request back to resolve a conflict; send it again."
+        case .interrupted: "The coordinator is shutting down; retry in a few seconds."
         }
     }
 

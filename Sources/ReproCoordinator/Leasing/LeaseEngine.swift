@@ -1,36 +1,83 @@
 import Foundation
 import Logging
 import ReproCore
+import ServiceLifecycle
 
 /// Long-polling lease requests: try the lease statement; when nothing fits, sleep on the in-memory
 /// ``TaskWakeup`` (never on a database poll) until a notification arrives or the wait runs out.
+///
+/// A waiting request also ends when its client goes (``ClientConnection``) or the coordinator starts
+/// shutting down. A client that is gone leases nothing, and tasks leased for a client that went
+/// while the statement ran are handed back at once (issue 10, part 2): otherwise each would sit
+/// leased to nobody until its TTL ran out and the reaper came by, with an attempt burnt.
 public struct LeaseEngine: Sendable {
     let queue: TaskQueue
     let wakeup: TaskWakeup
     let policy: LeasePolicy
+    let logger: Logger
 
     /// Creates the engine.
-    public init(queue: TaskQueue, wakeup: TaskWakeup, policy: LeasePolicy) {
+    public init(queue: TaskQueue, wakeup: TaskWakeup, policy: LeasePolicy, logger: Logger) {
         self.queue = queue
         self.wakeup = wakeup
         self.policy = policy
+        self.logger = logger
     }
 
     /// Leases up to `max` tasks for `worker`, waiting up to `wait` seconds for some to appear; tasks
-    /// that need the network only when `allowNetwork`.
-    public func lease(worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double)
-        async throws -> [TaskLease]
-    {
+    /// that need the network only when `allowNetwork`. `client` is the HTTP connection the answer
+    /// goes to, when the server can watch it.
+    public func lease(
+        worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
+        client: ClientConnection? = nil
+    ) async throws -> [TaskLease] {
+        // Opens when the client goes or the coordinator shuts down: either way the wait is over.
+        let stop = Gate()
+        let onClose = client?.onClose { stop.open() }
+        defer { if let onClose { client?.removeHandler(onClose) } }
+        return try await withGracefulShutdownHandler {
+            try await leaseOrWait(
+                worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
+                client: client, stop: stop)
+        } onGracefulShutdown: {
+            stop.open()
+        }
+    }
+
+    private func leaseOrWait(
+        worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, max: Int, wait: Double,
+        client: ClientConnection?, stop: Gate
+    ) async throws -> [TaskLease] {
         let deadline = ContinuousClock.now + .milliseconds(Int(min(wait, policy.maxWaitSeconds) * 1000))
         while true {
+            // The client went (nobody would read the answer) or the coordinator is stopping (the
+            // worker will ask another): lease nothing more.
+            if stop.isOpen { return [] }
             // Read the generation before looking: a notification that arrives while the statement
             // runs changes it, so the wait below returns at once instead of missing it.
             let generation = wakeup.generation
             let leases = try await queue.lease(
                 worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
+            if !leases.isEmpty {
+                if client?.isClosed == true {
+                    try await handBack(leases, worker: worker)
+                    return []
+                }
+                return leases
+            }
             let remaining = deadline - ContinuousClock.now
-            if !leases.isEmpty || remaining <= .zero || Task.isCancelled { return leases }
-            await wakeup.wait(after: generation, timeout: remaining)
+            if remaining <= .zero || Task.isCancelled { return [] }
+            await wakeup.wait(after: generation, timeout: remaining, unless: stop)
         }
+    }
+
+    /// Gives back leases whose answer has nobody to go to.
+    func handBack(_ leases: [TaskLease], worker: UUID) async throws {
+        let released = try await queue.release(leases, worker: worker)
+        logger.notice(
+            "client went before its leases were sent; tasks handed back",
+            metadata: [
+                "repro.worker.id": "\(worker)", "repro.tasks": "\(leases.map(\.taskID))", "repro.released": "\(released)",
+            ])
     }
 }

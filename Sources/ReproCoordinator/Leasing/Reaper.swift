@@ -9,10 +9,10 @@ public struct Reaper: Service {
     let queue: TaskQueue
     let policy: LeasePolicy
     let logger: Logger
-    let gate: StartupGate
+    let gate: Gate
 
     /// Creates the reaper; it starts once `gate` opens (schema up to date).
-    public init(queue: TaskQueue, policy: LeasePolicy, gate: StartupGate, logger: Logger) {
+    public init(queue: TaskQueue, policy: LeasePolicy, gate: Gate, logger: Logger) {
         self.queue = queue
         self.policy = policy
         self.gate = gate

@@ -7,12 +7,12 @@ import ReproCore
 /// or one transaction, fenced by the lease id, so concurrent coordinators and late workers cannot
 /// produce two accepted results for one task.
 public struct TaskQueue: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let policy: LeasePolicy
     let logger: Logger
 
     /// Creates the queue.
-    public init(client: PostgresClient, policy: LeasePolicy, logger: Logger) {
+    public init(client: DatabaseClient, policy: LeasePolicy, logger: Logger) {
         self.client = client
         self.policy = policy
         self.logger = logger

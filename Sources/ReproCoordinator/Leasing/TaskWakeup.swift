@@ -26,6 +26,9 @@ public final class TaskWakeup: Sendable {
     /// Number of signals received so far (tests use it to show the notification path woke a request).
     public var signalCount: UInt64 { state.withLock { $0.signals } }
 
+    /// Number of requests waiting right now (tests wait for their pollers to be in place).
+    public var waitingCount: Int { state.withLock { $0.waiters.count } }
+
     /// Wakes every waiting request.
     public func signal() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
@@ -38,12 +41,13 @@ public final class TaskWakeup: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Returns when the generation differs from `generation`, after `timeout`, or on cancellation,
-    /// whichever comes first; the caller reads the generation again to know which.
-    public func wait(after generation: UInt64, timeout: Duration) async {
+    /// Returns when the generation differs from `generation`, after `timeout`, when `stop` opens,
+    /// or on cancellation, whichever comes first; the caller reads the generation again to know which.
+    public func wait(after generation: UInt64, timeout: Duration, unless stop: Gate? = nil) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitForSignal(after: generation) }
             group.addTask { try? await Task.sleep(for: timeout) }
+            if let stop { group.addTask { await stop.wait() } }
             await group.next()
             group.cancelAll()
         }

@@ -6,12 +6,12 @@ import ReproStats
 
 /// Reads what reports and scores are computed from.
 public struct ReportRepository: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let studies: StudyRepository
     let logger: Logger
 
     /// Creates the repository.
-    public init(client: PostgresClient, studies: StudyRepository, logger: Logger) {
+    public init(client: DatabaseClient, studies: StudyRepository, logger: Logger) {
         self.client = client
         self.studies = studies
         self.logger = logger

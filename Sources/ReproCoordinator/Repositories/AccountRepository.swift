@@ -5,14 +5,14 @@ import ReproCore
 
 /// Accounts, API keys and worker registrations.
 ///
-/// Repositories are concrete types over `PostgresClient` rather than protocols: the project tests
+/// Repositories are concrete types over ``DatabaseClient`` rather than protocols: the project tests
 /// against a real PostgreSQL only, so a second implementation would never exist.
 public struct AccountRepository: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let logger: Logger
 
     /// Creates the repository.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: DatabaseClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }

@@ -5,11 +5,11 @@ import ReproCore
 
 /// Studies: submission with expansion into tasks, status, cancellation, runs.
 public struct StudyRepository: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let logger: Logger
 
     /// Creates the repository.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: DatabaseClient, logger: Logger) {
         self.client = client
         self.logger = logger
     }

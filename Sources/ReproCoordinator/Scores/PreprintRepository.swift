@@ -6,12 +6,12 @@ import ReproCore
 /// Preprints as records of their own: metadata written through the API (study submission writes it
 /// too), read together with the stored score and the feedback summary.
 public struct PreprintRepository: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let feedback: FeedbackRepository
     let logger: Logger
 
     /// Creates the repository.
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: DatabaseClient, logger: Logger) {
         self.client = client
         self.feedback = FeedbackRepository(client: client, logger: logger)
         self.logger = logger

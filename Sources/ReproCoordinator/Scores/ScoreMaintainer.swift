@@ -7,11 +7,11 @@ import ServiceLifecycle
 public struct ScoreMaintainer: Service {
     let scores: ScoreRepository
     let interval: Duration
-    let gate: StartupGate
+    let gate: Gate
     let logger: Logger
 
     /// Creates the maintainer; it starts once `gate` opens (schema up to date).
-    public init(scores: ScoreRepository, interval: Duration = .seconds(1), gate: StartupGate, logger: Logger) {
+    public init(scores: ScoreRepository, interval: Duration = .seconds(1), gate: Gate, logger: Logger) {
         self.scores = scores
         self.interval = interval
         self.gate = gate
@@ -19,20 +19,42 @@ public struct ScoreMaintainer: Service {
     }
 
     /// Recomputes stale scores until graceful shutdown.
+    ///
+    /// A pass that fails (the database crashed or is restarting) is only logged: every database call
+    /// has a deadline, so no pass can hang, and the next pass starts `interval` later. Preprints a
+    /// failed pass could not mark stale again are kept here and marked first on a later pass.
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await gate.wait()
+            var unmarked: Set<String> = []
             while !Task.isCancelled {
                 do {
+                    if !unmarked.isEmpty {
+                        try await scores.markDirty(unmarked.sorted())
+                        logger.info(
+                            "preprints marked stale again after a failed pass",
+                            metadata: ["repro.scores.preprints": "\(unmarked.count)"])
+                        unmarked = []
+                    }
                     let changed = try await scores.recomputeDirty()
                     if changed > 0 {
                         logger.info("preprint scores updated", metadata: ["repro.scores.changed": "\(changed)"])
                     }
                 } catch {
+                    if let unfinished = error as? ScoreRepository.UnfinishedScores {
+                        unmarked.formUnion(unfinished.preprints)
+                    }
                     if Task.isCancelled { break }
-                    logger.warning("score maintenance pass failed; will retry", metadata: ["repro.error": "\(error)"])
+                    logger.warning(
+                        "score maintenance pass failed; will retry",
+                        metadata: ["repro.error": "\(error)", "repro.scores.unmarked": "\(unmarked.count)"])
                 }
                 try? await Task.sleep(for: interval)
+            }
+            if !unmarked.isEmpty {
+                logger.error(
+                    "stopping with stale scores nobody will recompute until their preprints change again",
+                    metadata: ["repro.scores.preprints": "\(unmarked.sorted().joined(separator: ","))"])
             }
         }
     }

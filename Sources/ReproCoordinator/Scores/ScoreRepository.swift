@@ -7,13 +7,13 @@ import ReproStats
 /// Stored scores: the funders' table with keyset pagination, score history, funder and institution
 /// summaries, and the write side the ``ScoreMaintainer`` uses.
 public struct ScoreRepository: Sendable {
-    let client: PostgresClient
+    let client: DatabaseClient
     let reports: ReportRepository
     let feedback: FeedbackRepository
     let logger: Logger
 
     /// Creates the repository.
-    public init(client: PostgresClient, studies: StudyRepository, logger: Logger) {
+    public init(client: DatabaseClient, studies: StudyRepository, logger: Logger) {
         self.client = client
         self.reports = ReportRepository(client: client, studies: studies, logger: logger)
         self.feedback = FeedbackRepository(client: client, logger: logger)
@@ -155,9 +155,9 @@ public struct ScoreRepository: Sendable {
         return ids
     }
 
-    /// Marks a preprint stale again (after a failed recomputation).
-    func markDirty(_ preprint: String) async throws {
-        try await client.query("UPDATE preprints SET score_dirty = true WHERE id = \(preprint)", logger: logger)
+    /// Marks preprints stale again (after a failed recomputation).
+    func markDirty(_ preprints: [String]) async throws {
+        try await client.query("UPDATE preprints SET score_dirty = true WHERE id = ANY(\(preprints))", logger: logger)
     }
 
     /// Recomputes one preprint's score and stores it, adding a history row only when it changed.
@@ -211,6 +211,11 @@ public struct ScoreRepository: Sendable {
     }
 
     /// Recomputes every stale preprint (in batches) until none is left; returns how many changed.
+    ///
+    /// The claim cleared the flag of the whole batch, so when a recomputation fails the rest of the
+    /// batch is marked stale again. When the database is down that fails too: the error then names
+    /// the preprints left unmarked (``UnfinishedScores``), and the maintainer marks them once the
+    /// database is back, so no change is lost to an outage.
     @discardableResult
     public func recomputeDirty(batch: Int = 20) async throws -> Int {
         var changed = 0
@@ -221,11 +226,22 @@ public struct ScoreRepository: Sendable {
                 do {
                     if try await recompute(id) { changed += 1 }
                 } catch {
-                    // The claim cleared the flag of the whole batch: give back this one and the rest.
-                    for pending in ids[index...] { try? await markDirty(pending) }
+                    let pending = Array(ids[index...])
+                    do {
+                        try await markDirty(pending)
+                    } catch {
+                        throw UnfinishedScores(preprints: pending, underlying: error)
+                    }
                     throw error
                 }
             }
         }
+    }
+
+    /// Preprints whose flag a failed pass cleared and could not set again; their scores are stale.
+    struct UnfinishedScores: Error, CustomStringConvertible {
+        let preprints: [String]
+        let underlying: any Error
+        var description: String { "\(preprints.count) preprint(s) left unmarked: \(underlying)" }
     }
 }

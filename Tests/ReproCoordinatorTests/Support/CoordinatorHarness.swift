@@ -19,9 +19,10 @@ struct CoordinatorHarness {
     let database: TestDatabase
 
     /// Builds the application over a new database and runs `body` while its services run.
+    /// `testing: .live` serves on a real socket (tests that open and drop their own connections).
     static func run<T: Sendable>(
         policy: LeasePolicy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
-        limits: SpecLimits = .default,
+        limits: SpecLimits = .default, testing: TestingSetup = .router,
         _ body: @Sendable (CoordinatorHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "test.coordinator")
@@ -32,7 +33,7 @@ struct CoordinatorHarness {
                 database: .url(database.url), migrationsDirectory: migrationsDirectory.path, policy: policy,
                 adminKey: adminKey, specLimits: limits, authCacheTTL: .zero, maxConnections: 30)
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
-            let value = try await app.test(.router) { client in
+            let value = try await app.test(testing) { client in
                 try await body(CoordinatorHarness(services: services, client: client, database: database))
             }
             try await database.drop()

@@ -1,10 +1,13 @@
 import Foundation
 import Synchronization
 
-/// Opens once the database schema is up to date. Background services (reaper, LISTEN connection) wait
-/// on it, so they never query tables that the migrations have not created yet. Waiting ends early on
-/// cancellation, so a start-up that fails still shuts down.
-public final class StartupGate: Sendable {
+/// A one-way signal: closed until ``open()``, then open for good. Waiting ends when it opens, or
+/// early on cancellation (so a start-up that fails still shuts down).
+///
+/// Background services wait on one until the database schema is up to date, so they never query
+/// tables that the migrations have not created yet; a long-poll waits on one that opens when its
+/// client goes or the coordinator starts shutting down.
+public final class Gate: Sendable {
     private struct State {
         var open = false
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
@@ -14,6 +17,9 @@ public final class StartupGate: Sendable {
 
     /// Creates a closed gate.
     public init() {}
+
+    /// Whether the gate has opened.
+    public var isOpen: Bool { state.withLock { $0.open } }
 
     /// Opens the gate and releases every waiter.
     public func open() {

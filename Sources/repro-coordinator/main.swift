@@ -12,7 +12,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         commandName: "repro-coordinator",
         abstract: "The ReproGrid coordinator: hands replication-study tasks to workers and computes reports.",
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, SigningKey.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -99,6 +99,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
     @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
     var publicRead = false
+    @Option(help: "Ed25519 key that signs approved studies (mode 0600; generated at the first start). Default: signing.key beside the embedded data directory (~/.local/share/reprogrid, or /var/lib/reprogrid as root). Replicas must share it.")
+    var signingKey: String?
 
     func run() async throws {
         let logger = log.makeLogger(label: "repro.coordinator")
@@ -118,7 +120,7 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
-            adminKey: admin?.key, specLimits: limits, publicRead: publicRead)
+            adminKey: admin?.key, specLimits: limits, publicRead: publicRead, signingKey: signingKey)
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()
@@ -177,6 +179,55 @@ struct Keys: AsyncParsableCommand {
                 return try await AccountRepository(client: client, logger: logger).createAccount(name: name, roles: roles)
             }
             print(created.key)
+        }
+    }
+}
+
+struct SigningKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signing-key", abstract: "Show or rotate the key that signs approved studies.",
+        subcommands: [Show.self, Rotate.self])
+
+    struct KeyOptions: ParsableArguments {
+        @Option(help: "The signing key file (default: signing.key beside the embedded data directory).")
+        var signingKey: String?
+        @Option(help: "Data directory of the embedded PostgreSQL, to find the default key beside it.")
+        var dataDir: String?
+
+        var store: SigningKeyStore {
+            SigningKeyStore(
+                keyFile: signingKey.map { URL(fileURLWithPath: $0) } ?? SigningKeyStore.defaultKeyFile(dataDirectory: dataDir))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the keyring: every public key, the current one last (creates the key if missing).")
+        @OptionGroup var options: KeyOptions
+
+        func run() throws {
+            let store = options.store
+            let current = try store.prepare()
+            for entry in try store.readKeyring().keys {
+                let endorsed = entry.endorsedBy.map { " (endorsed by \($0))" } ?? ""
+                print("\(entry.keyID)  \(entry.publicKey)\(entry.keyID == current ? "  current" : "")\(endorsed)")
+            }
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new signing key, endorsed by the current one; old public keys stay in the keyring.",
+            discussion: """
+                Running coordinators sign with the new key from their next approval on (the key file is read \
+                at each signature). Studies signed before stay verifiable with the old public key; workers that \
+                pinned the old key accept the new one because the old key endorsed it.
+                """)
+        @OptionGroup var options: KeyOptions
+
+        func run() throws {
+            let rotated = try options.store.rotate()
+            print("signing key rotated: \(rotated.old) -> \(rotated.new) (\(rotated.old) kept for verification)")
         }
     }
 }

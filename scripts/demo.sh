@@ -107,8 +107,9 @@ demo_key() {
     cat "$file"
 }
 
-step "creating (or reusing) a researcher and a volunteer account"
+step "creating (or reusing) a researcher (not trusted: a moderator reviews their studies), a moderator and a volunteer account"
 researcher_key=$(demo_key demo-researcher researcher)
+moderator_key=$(demo_key demo-moderator moderator)
 volunteer_key=$(demo_key demo-volunteer volunteer)
 
 step "starting two workers, each job in a bubblewrap sandbox (the first task builds the scikit-learn virtualenv: about a minute)"
@@ -120,13 +121,30 @@ for name in alpha beta; do
     pids+=($!)
 done
 
-submit_args=(--watch)
+submit_args=()
 if [[ -n ${REPRO_DEMO_NEW:-} ]]; then
     submit_args+=(--new)
 fi
-step "submitting $spec and following it (an identical earlier submission is shown, not re-run; REPRO_DEMO_NEW=1 runs it again)"
+step "submitting $spec (an identical earlier submission is shown, not re-run; REPRO_DEMO_NEW=1 runs it again)"
 export REPRO_KEY=$researcher_key
-"$bin/repro" submit "$spec" "${submit_args[@]}"
+study_id=$("$bin/repro" submit "$spec" "${submit_args[@]}" | tail -n 1)
+
+if "$bin/repro" status "$study_id" --json | grep -q '"state":"pending_review"'; then
+    step "the study waits for review: no volunteer runs it yet. The moderator reads what it would run"
+    REPRO_KEY=$moderator_key "$bin/repro" review list
+    REPRO_KEY=$moderator_key "$bin/repro" review show "$study_id" | head -n 24
+    echo "…"
+    step "the moderator approves it: the coordinator signs its job manifest (Ed25519) and hands out its tasks"
+    REPRO_KEY=$moderator_key "$bin/repro" review approve "$study_id" --reason "demo: code and requirements reviewed"
+fi
+
+step "following study $study_id"
+"$bin/repro" watch "$study_id" || true
+"$bin/repro" report "$study_id"
+
+step "what the workers checked before running anything (from their logs)"
+grep -h "signature verified" "$demo_dir"/worker-*.log | head -n 3 || echo "(no task ran in this run: the study was already complete)"
+REPRO_KEY=$moderator_key "$bin/repro" review log --limit 3
 
 preprint=$(awk -F'"' '/^  id:/ {print $2; exit}' "$spec")
 step "reproducibility score of $preprint over all its studies"

@@ -46,9 +46,20 @@ struct ProgressWatcher {
     }
 
     static func describe(_ status: StudyStatus) -> String {
-        """
-        Study \(status.id.uuidString.lowercased()) — \(status.title) (\(status.preprintID))
-        state: \(status.state.rawValue); tasks: \(status.taskCount) (\(status.tasks.succeeded) succeeded, \(status.tasks.failed) failed, \(status.tasks.cancelled) cancelled, \(status.tasks.leased) running, \(status.tasks.queued) queued)
-        """
+        var text = """
+            Study \(status.id.uuidString.lowercased()) — \(status.title) (\(status.preprintID))
+            state: \(status.state.rawValue); tasks: \(status.taskCount) (\(status.tasks.succeeded) succeeded, \(status.tasks.failed) failed, \(status.tasks.cancelled) cancelled, \(status.tasks.leased) running, \(status.tasks.queued) queued, \(status.tasks.held) held for review)
+            """
+        if let review = status.review {
+            if let reason = review.rejectionReason {
+                text += "\nrejected by a moderator: \(reason)"
+            } else if let approval = review.approval {
+                let via = review.approvedVia.map { " (approval of study \($0.uuidString.lowercased()))" } ?? ""
+                text += "\napproved: \(approval.rawValue)\(via); manifest signed by key \(review.signingKeyID ?? "?")"
+            } else if status.state == .pendingReview {
+                text += "\nwaiting for a moderator's review"
+            }
+        }
+        return text
     }
 }

@@ -11,7 +11,7 @@ public struct ReproCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Submit.self, Status.self, Watch.self, Report.self, Cancel.self, Score.self, Accounts.self,
-            Feedback.self, Scores.self,
+            Feedback.self, Scores.self, Review.self,
         ])
 
     /// Creates the command (ArgumentParser).
@@ -69,10 +69,15 @@ struct Submit: AsyncParsableCommand {
                     ("You already submitted this exact spec as study \(created.id.uuidString.lowercased()); nothing is run again. "
                         + "Pass --new to run it as a separate study.\n").utf8))
         }
+        if created.state == .pendingReview {
+            FileHandle.standardError.write(
+                Data(
+                    ("The study waits for a moderator's review (`repro review approve`); its tasks run once it is approved.\n").utf8))
+        }
         print(created.id.uuidString.lowercased())
         if watch {
             let status = try await reporting { try await ProgressWatcher(client: client).watch(created.id) }
-            if status.state != .cancelled {
+            if status.state == .completed {
                 let report = try await reporting { try await client.reportData(created.id) }
                 print(try ReportRenderer.render(reportJSON: report))
             }
@@ -162,7 +167,24 @@ struct Score: AsyncParsableCommand {
 
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accounts", abstract: "Manage accounts (admin key needed).", subcommands: [Create.self])
+        commandName: "accounts", abstract: "Manage accounts (admin key needed).", subcommands: [Create.self, Trust.self])
+
+    struct Trust: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Mark an account trusted: its studies are approved at submission, without review.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @Argument(help: "Account id.") var id: String
+        @Flag(help: "Take the trust back: the account's next studies wait for review again.") var revoke = false
+        @Option(help: "Why, for the audit log.") var reason: String?
+
+        func run() async throws {
+            guard let account = UUID(uuidString: id) else { throw ValidationError("\(id) is not an account id (a UUID).") }
+            let client = try connection.client()
+            let trust = try await reporting { try await client.setTrusted(account, trusted: !revoke, reason: reason) }
+            print("account \(trust.accountID.uuidString.lowercased()) is \(trust.trusted ? "trusted" : "not trusted")")
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an account and print its API key once.")

@@ -15,6 +15,7 @@ public struct CoordinatorServices: Sendable {
     public let queue: TaskQueue
     public let accounts: AccountRepository
     public let studies: StudyRepository
+    public let signer: SigningKeyStore
 }
 
 /// Builds the coordinator: database (embedded or by URL), migrations and admin bootstrap before the
@@ -45,7 +46,11 @@ public func buildApplication(
     let policy = configuration.policy
     let queue = TaskQueue(client: database, policy: policy, logger: logger)
     let accounts = AccountRepository(client: database, logger: logger)
-    let studies = StudyRepository(client: database, logger: logger)
+    // Before anything else: a coordinator whose signing key is missing or readable by others must not start.
+    let signer = SigningKeyStore(keyFile: configuration.signingKeyFile)
+    let keyID = try signer.prepare()
+    logger.notice("signing key ready", metadata: ["repro.signing.key_id": "\(keyID)", "repro.signing.key_file": "\(signer.keyFile.path)"])
+    let studies = StudyRepository(client: database, signer: signer, logger: logger)
     let gate = Gate()
     services.append(NotificationListener(database: database, wakeup: wakeup, gate: gate, logger: logger))
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
@@ -54,7 +59,7 @@ public func buildApplication(
 
     let router = buildRouter(
         configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
-        studies: studies, logger: logger
+        studies: studies, signer: signer, logger: logger
     ).router
     var app = Application(
         router: router,
@@ -83,14 +88,15 @@ public func buildApplication(
     return (
         app,
         CoordinatorServices(
-            client: client, database: database, wakeup: wakeup, queue: queue, accounts: accounts, studies: studies)
+            client: client, database: database, wakeup: wakeup, queue: queue, accounts: accounts, studies: studies,
+            signer: signer)
     )
 }
 
 /// The router with its middleware and every route; returned with the catalogue of guarded routes.
 public func buildRouter(
     configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
-    accounts: AccountRepository, studies: StudyRepository, logger: Logger
+    accounts: AccountRepository, studies: StudyRepository, signer: SigningKeyStore, logger: Logger
 ) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware<AppRequestContext>())
@@ -105,6 +111,10 @@ public func buildRouter(
     AccountController(accounts: accounts).register(on: routes)
     BundleController(client: database, logger: logger).register(on: routes)
     StudyController(studies: studies, limits: configuration.specLimits).register(on: routes)
+    ReviewController(
+        moderation: ModerationRepository(client: database, signer: signer, logger: logger), studies: studies,
+        signer: signer
+    ).register(on: routes)
     ReportController(client: database, studies: studies, logger: logger).register(on: routes)
     WorkerController(
         accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy, logger: logger),

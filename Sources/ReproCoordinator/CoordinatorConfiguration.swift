@@ -36,14 +36,26 @@ public struct CoordinatorConfiguration: Sendable {
     /// services get two thirds of it to finish, then they are cancelled, and the process ends by the
     /// end of it whatever the database does.
     public var shutdownGrace: Duration
+    /// The Ed25519 private key that signs approved job manifests (`--signing-key`); nil: `signing.key`
+    /// beside the embedded data directory (see ``SigningKeyStore/defaultKeyFile(dataDirectory:)``).
+    public var signingKey: String?
+
+    /// The signing key file this configuration uses.
+    public var signingKeyFile: URL {
+        if let signingKey { return URL(fileURLWithPath: signingKey) }
+        if case .embedded(let dataDirectory, _) = database { return SigningKeyStore.defaultKeyFile(dataDirectory: dataDirectory) }
+        return SigningKeyStore.defaultKeyFile(dataDirectory: nil)
+    }
 
     /// Creates a configuration with the defaults of `repro-coordinator serve`.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
         specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
-        publicRead: Bool = false, databaseDeadline: Duration = .seconds(10), shutdownGrace: Duration = .seconds(15)
+        publicRead: Bool = false, databaseDeadline: Duration = .seconds(10), shutdownGrace: Duration = .seconds(15),
+        signingKey: String? = nil
     ) {
+        self.signingKey = signingKey
         self.host = host
         self.port = port
         self.database = database

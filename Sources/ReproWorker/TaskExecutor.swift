@@ -22,6 +22,11 @@ struct TaskExecutor: Sendable {
     var cgroups: JobCgroups? = nil
     let gpus: GPUAllocator
     let logger: Logger
+    /// The coordinator keys this worker trusts (decision 0007); nil only for ``LocalBundleRunner``, whose
+    /// bundles the volunteer made on this machine and which runs them through ``runVerified(_:handle:)``.
+    var pins: PinnedKeys? = nil
+    /// The worker's terminal display: one line per verified or refused task.
+    var display: @Sendable (String) -> Void = { _ in }
 
     /// Hooks a running job exposes to the worker loop: its last output line and a way to stop it.
     final class Handle: Sendable {
@@ -49,7 +54,43 @@ struct TaskExecutor: Sendable {
         }
     }
 
+    /// Verifies the lease against its signed manifest and the pinned keys, and runs it only then. A
+    /// refused task downloads nothing, builds nothing and runs nothing: it is reported failed with the
+    /// reason, and logged as an error.
     func execute(_ lease: TaskLease, handle: Handle) async -> TaskResult {
+        guard let pins else { return refuse(lease, "this worker has no pinned coordinator key") }
+        var verdict = ManifestVerifier.verify(lease, pinned: pins.keys)
+        if case .refused = verdict, let keyID = lease.signature?.keyID, pins.keys[keyID] == nil {
+            // Perhaps the coordinator rotated its key since this worker started: a key a pinned key
+            // endorsed is pinned now; any other stays refused.
+            await pins.refresh { [client] in try await client.signingKeys() }
+            verdict = ManifestVerifier.verify(lease, pinned: pins.keys)
+        }
+        switch verdict {
+        case .refused(let reason):
+            return refuse(lease, reason)
+        case .verified(let keyID):
+            logger.info(
+                "job manifest signature verified",
+                metadata: ["repro.task.id": "\(lease.taskID)", "repro.signing.key_id": "\(keyID)"])
+            display("task \(lease.taskID): signature verified (key \(keyID)); code, command and resources match the signed manifest")
+            return await runVerified(lease, handle: handle)
+        }
+    }
+
+    /// The refusal of a task that failed verification: nothing ran.
+    func refuse(_ lease: TaskLease, _ reason: String) -> TaskResult {
+        logger.error(
+            "REFUSED to run a task: \(reason)",
+            metadata: ["repro.task.id": "\(lease.taskID)", "repro.study.id": "\(lease.studyID)", "repro.lease.id": "\(lease.leaseID)"])
+        display("task \(lease.taskID): REFUSED, nothing was run — \(reason)")
+        return TaskResult(
+            taskID: lease.taskID, leaseID: lease.leaseID, outcome: .failed, exitCode: nil, durationSeconds: 0,
+            metrics: [:], error: "refused by the worker: \(reason)", logTail: nil, fingerprint: nil, hardwareClass: nil)
+    }
+
+    /// Runs a lease whose manifest was verified (or, for ``LocalBundleRunner``, the volunteer's own bundle).
+    func runVerified(_ lease: TaskLease, handle: Handle) async -> TaskResult {
         let started = ContinuousClock.now
         var logger = logger
         logger[metadataKey: "repro.task.id"] = "\(lease.taskID)"

@@ -59,7 +59,9 @@ public actor Worker {
             await flushSpool(deadline: .now + .seconds(10))
             spoolSignal.yield()
         }
-        let executor = try await makeExecutor(logger: logger)
+        var executor = try await makeExecutor(logger: logger)
+        executor.pins = try await pinCoordinatorKeys(logger: logger)
+        executor.display = display
         await withTaskGroup(of: Void.self) { background in
             background.addTask { await self.heartbeatLoop() }
             background.addTask { await self.sendSpoolLoop() }
@@ -103,6 +105,49 @@ public actor Worker {
 
     func interruptAll() {
         for job in running.values { job.handle.stop(.interrupted) }
+    }
+
+    // MARK: Coordinator keys
+
+    /// Pins the coordinator's signing keys before the first lease (decision 0007): the volunteer's
+    /// `--coordinator-key`, else the keys saved at an earlier start, else the coordinator's own (trust on
+    /// first use). Refuses to start when the coordinator presents no key this worker trusts.
+    func pinCoordinatorKeys(logger: Logger) async throws -> PinnedKeys {
+        let coordinator = configuration.coordinatorURL
+        let work = configuration.workDirectory
+        let base = try configuration.coordinatorKey.map(CoordinatorKeyPin.parse)
+            ?? CoordinatorKeyPin.load(from: work, coordinator: coordinator)?.keys
+        let presented = try await fetchSigningKeys(logger: logger)
+        let established: (pin: CoordinatorKeyPin, how: CoordinatorKeyPin.Establishment)
+        do {
+            established = try CoordinatorKeyPin.establish(coordinator: coordinator, presented: presented, base: base)
+        } catch {
+            logger.critical("coordinator signing key refused", metadata: ["repro.error": "\(error)"])
+            throw error
+        }
+        try established.pin.save(in: work)
+        switch established.how {
+        case .trustedOnFirstUse(let ids):
+            display("pinned the coordinator's signing key(s) \(ids.joined(separator: ", ")) on first use (saved in \(CoordinatorKeyPin.file(in: work).path))")
+        case .confirmed(let added):
+            let pinned = established.pin.keys.map(\.keyID).joined(separator: ", ")
+            display("coordinator signing key(s) pinned: \(pinned)" + (added.isEmpty ? "" : " (newly endorsed: \(added.joined(separator: ", ")))"))
+        }
+        return PinnedKeys(established.pin, workDirectory: work)
+    }
+
+    /// The coordinator's keyring, retried like registration while the coordinator is unreachable.
+    func fetchSigningKeys(logger: Logger) async throws -> SigningKeyring {
+        var delay = 1.0
+        while true {
+            do {
+                return try await client.signingKeys()
+            } catch let error as CoordinatorClientError where error.isRetryable && !stopping {
+                logger.warning("fetching the coordinator's signing keys failed; retrying", metadata: ["repro.error": "\(error)"])
+                try await Task.sleep(for: .seconds(delay))
+                delay = min(delay * 2, 30)
+            }
+        }
     }
 
     // MARK: Registration

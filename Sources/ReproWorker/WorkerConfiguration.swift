@@ -34,14 +34,18 @@ public struct WorkerConfiguration: Sendable {
     public var processLimit: Int
     /// Whether `python` was chosen by the volunteer (else a sandbox may fall back to the system's).
     public var pythonIsExplicit: Bool
+    /// Coordinator public keys the volunteer pinned (`--coordinator-key`): a base64 key or a file of keys.
+    /// Nil: the keys pinned at an earlier start, or the coordinator's on the first start (trust on first use).
+    public var coordinatorKey: String?
 
     /// Creates a configuration.
     public init(
         coordinatorURL: String, token: String, slots: Int = 1, workDirectory: URL, cacheDirectory: URL? = nil,
         name: String? = nil, leaseWait: Double = 20, shutdownGracePeriod: Duration = .seconds(30),
         python: String? = nil, memoryBytes: Int64 = 0, gpus: Int = 0, isolation: IsolationLevel = .strict,
-        allowNetwork: Bool = false, shareGPUs: Bool = false, processLimit: Int = 4096
+        allowNetwork: Bool = false, shareGPUs: Bool = false, processLimit: Int = 4096, coordinatorKey: String? = nil
     ) {
+        self.coordinatorKey = coordinatorKey
         self.coordinatorURL = coordinatorURL
         self.token = token
         self.slots = slots

@@ -12,7 +12,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         commandName: "repro-coordinator",
         abstract: "The ReproGrid coordinator: hands replication-study tasks to workers and computes reports.",
         version: "0.1.0",
-        subcommands: [Serve.self, Migrate.self, Keys.self],
+        subcommands: [Serve.self, Migrate.self, Keys.self, SigningKey.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -103,6 +103,8 @@ struct Serve: AsyncParsableCommand {
     var databaseDeadline: Double = 10
     @Option(help: "Seconds SIGTERM/SIGINT may take to stop the coordinator, whatever the database does.")
     var shutdownGrace: Double = 15
+    @Option(help: "Ed25519 key that signs approved studies (mode 0600; generated at the first start). Default: signing.key beside the embedded data directory (~/.local/share/reprogrid, or /var/lib/reprogrid as root). Replicas must share it.")
+    var signingKey: String?
 
     func validate() throws {
         guard databaseDeadline > 0, databaseDeadline.isFinite else {
@@ -135,7 +137,7 @@ struct Serve: AsyncParsableCommand {
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
             adminKey: admin?.key, specLimits: limits, publicRead: publicRead,
             databaseDeadline: .milliseconds(Int(databaseDeadline * 1000)),
-            shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)))
+            shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)), signingKey: signingKey)
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await runCoordinator(app, configuration: configuration, logger: logger)
@@ -195,6 +197,55 @@ struct Keys: AsyncParsableCommand {
                     .createAccount(name: name, roles: roles)
             }
             print(created.key)
+        }
+    }
+}
+
+struct SigningKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signing-key", abstract: "Show or rotate the key that signs approved studies.",
+        subcommands: [Show.self, Rotate.self])
+
+    struct KeyOptions: ParsableArguments {
+        @Option(help: "The signing key file (default: signing.key beside the embedded data directory).")
+        var signingKey: String?
+        @Option(help: "Data directory of the embedded PostgreSQL, to find the default key beside it.")
+        var dataDir: String?
+
+        var store: SigningKeyStore {
+            SigningKeyStore(
+                keyFile: signingKey.map { URL(fileURLWithPath: $0) } ?? SigningKeyStore.defaultKeyFile(dataDirectory: dataDir))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the keyring: every public key, the current one last (creates the key if missing).")
+        @OptionGroup var options: KeyOptions
+
+        func run() throws {
+            let store = options.store
+            let current = try store.prepare()
+            for entry in try store.readKeyring().keys {
+                let endorsed = entry.endorsedBy.map { " (endorsed by \($0))" } ?? ""
+                print("\(entry.keyID)  \(entry.publicKey)\(entry.keyID == current ? "  current" : "")\(endorsed)")
+            }
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new signing key, endorsed by the current one; old public keys stay in the keyring.",
+            discussion: """
+                Running coordinators sign with the new key from their next approval on (the key file is read \
+                at each signature). Studies signed before stay verifiable with the old public key; workers that \
+                pinned the old key accept the new one because the old key endorsed it.
+                """)
+        @OptionGroup var options: KeyOptions
+
+        func run() throws {
+            let rotated = try options.store.rotate()
+            print("signing key rotated: \(rotated.old) -> \(rotated.new) (\(rotated.old) kept for verification)")
         }
     }
 }

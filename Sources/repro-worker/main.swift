@@ -52,6 +52,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Run tasks of studies that ask for the network (run.network: true); off by default.")
     var allowNetwork = false
 
+    @Option(help: "The coordinator's public signing key (base64, as GET /v1/signing-keys shows it) or a file of such keys; tasks signed by anything else are refused. Default: the keys pinned at the first start (trust on first use), saved in WORK_DIR/private/coordinator-keys.json.")
+    var coordinatorKey: String?
+
     @Flag(help: "Let two jobs share one GPU (by default each job gets its own).")
     var shareGPUs = false
 
@@ -101,7 +104,8 @@ struct WorkerCommand: AsyncParsableCommand {
             coordinatorURL: coordinator ?? environment["REPRO_COORDINATOR"] ?? "http://127.0.0.1:8080", token: token,
             slots: slots, workDirectory: work, cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) }, name: name,
             leaseWait: leaseWait, shutdownGracePeriod: .seconds(gracePeriod), python: python,
-            memoryBytes: memoryMiB * 1024 * 1024, isolation: isolation, allowNetwork: allowNetwork, shareGPUs: shareGPUs)
+            memoryBytes: memoryMiB * 1024 * 1024, isolation: isolation, allowNetwork: allowNetwork, shareGPUs: shareGPUs,
+            coordinatorKey: coordinatorKey)
         let showsLines = logFormat == .text
         let worker = try Worker(configuration: configuration, logger: logger) { line in
             // The terminal display: what the worker is doing, one line per change.

@@ -19,7 +19,7 @@ struct AdminKeyStartupTests {
             name: name, executable: Paths.binary("repro-coordinator"),
             arguments: [
                 "serve", "--database-url", database.url, "--port", "\(port)", "--migrations-dir",
-                Paths.migrations.path,
+                Paths.migrations.path, "--signing-key", logs.appendingPathComponent("signing.key").path,
             ] + extra,
             // Empty counts as unset, so a REPRO_ADMIN_KEY in the test's own environment cannot interfere.
             environment: ["REPRO_ADMIN_KEY": ""], logDirectory: logs)

@@ -17,6 +17,10 @@ final class Cluster: @unchecked Sendable {
     var workers: [ManagedProcess] = []
     var volunteerKey = ""
     var researcherKey = ""
+    var researcherID: UUID?
+    var moderatorKey = ""
+    /// The coordinators' signing key, shared by every replica of the cluster as an operator would.
+    var signingKey: URL { logs.appendingPathComponent("signing.key") }
 
     init(databaseURL: String) throws {
         self.databaseURL = databaseURL
@@ -34,7 +38,7 @@ final class Cluster: @unchecked Sendable {
             arguments: [
                 "serve", "--database-url", databaseURL, "--port", "\(port)", "--migrations-dir", Paths.migrations.path,
                 "--lease-ttl", "\(leaseTTL)", "--reaper-interval", "\(reaperInterval)",
-                "--retry-backoff", "0.2", "--log-level", "info",
+                "--retry-backoff", "0.2", "--log-level", "info", "--signing-key", signingKey.path,
             ] + extra,
             // In the environment, not on the command line, where every local process could read it.
             environment: ["REPRO_ADMIN_KEY": Self.adminKey], logDirectory: logs)
@@ -56,10 +60,15 @@ final class Cluster: @unchecked Sendable {
         throw ClusterError("coordinator at \(url) did not become ready:\n\(process.output.suffix(4000))")
     }
 
-    /// Creates the researcher and volunteer keys through the API.
-    func createKeys() async throws {
+    /// Creates the researcher, moderator and volunteer keys through the API. The researcher is marked
+    /// trusted unless `trustResearcher` is false, so their studies run without a review step.
+    func createKeys(trustResearcher: Bool = true) async throws {
         let admin = CoordinatorClient(baseURL: coordinatorURLs[0], key: Self.adminKey)
-        researcherKey = try await admin.createAccount(name: "researcher", roles: [.researcher]).key
+        let researcher = try await admin.createAccount(name: "researcher", roles: [.researcher])
+        researcherKey = researcher.key
+        researcherID = researcher.accountID
+        if trustResearcher { _ = try await admin.setTrusted(researcher.accountID, trusted: true, reason: "test cluster") }
+        moderatorKey = try await admin.createAccount(name: "moderator", roles: [.moderator]).key
         volunteerKey = try await admin.createAccount(name: "volunteer", roles: [.volunteer]).key
     }
 

@@ -86,7 +86,7 @@ struct RouteAuthTests {
         let services = harness.services
         return buildRouter(
             configuration: CoordinatorConfiguration(), database: services.database, wakeup: services.wakeup,
-            queue: services.queue, accounts: services.accounts, studies: services.studies,
+            queue: services.queue, accounts: services.accounts, studies: services.studies, signer: services.signer,
             logger: .init(label: "routes")
         ).routes
     }

@@ -100,7 +100,9 @@ struct ScoreHistoryTests {
         try await withTestDatabase(logger: logger) { database in
             let configuration = CoordinatorConfiguration(
                 database: .url(database.url), migrationsDirectory: CoordinatorHarness.migrationsDirectory.path,
-                adminKey: CoordinatorHarness.adminKey, authCacheTTL: .zero, maxConnections: 10, publicRead: true)
+                adminKey: CoordinatorHarness.adminKey, authCacheTTL: .zero, maxConnections: 10, publicRead: true,
+                signingKey: FileManager.default.temporaryDirectory
+                    .appendingPathComponent("reprogrid-signing-\(UUID().uuidString)/signing.key").path)
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
             try await app.test(.router) { client in
                 let harness = CoordinatorHarness(services: services, client: client, database: database)

@@ -35,7 +35,17 @@ public enum RequestBody {
         if buffer.readableBytes == 0 {
             throw Problem.badRequest("The request needs a JSON body.")
         }
-        let data = Data(buffer.readableBytesView)
+        return try decode(T.self, from: Data(buffer.readableBytesView), allowNUL: allowNUL)
+    }
+
+    /// Decodes a JSON body of type `T` when there is one; nil for an empty body (routes whose body is optional).
+    public static func optionalJSON<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T? {
+        let buffer = try await bytes(request, limit: maxJSONBytes)
+        guard buffer.readableBytes > 0 else { return nil }
+        return try decode(T.self, from: Data(buffer.readableBytesView), allowNUL: false)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data, allowNUL: Bool) throws -> T {
         let value: T
         do {
             value = try WireCoding.decoder().decode(T.self, from: data)

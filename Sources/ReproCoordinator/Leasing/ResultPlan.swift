@@ -115,6 +115,7 @@ struct ResultPlan {
         switch currentState {
         case .leased, .queued: break
         case .cancelled: return receipt(.rejected, currentState, "the study was cancelled")
+        case .held: return receipt(.rejected, currentState, "the study waits for review")
         case .succeeded: return receipt(.rejected, currentState, "the task already has an accepted result")
         case .failed: return receipt(.rejected, currentState, "the task had already failed for good")
         case nil: return receipt(.rejected, nil, "the task is in an unknown state")
@@ -164,7 +165,7 @@ struct ResultPlan {
         switch state {
         case .succeeded, .failed: closedByStudy[task.study, default: 0] += 1
         case .queued: requeued = true
-        case .leased, .cancelled: break
+        case .held, .leased, .cancelled: break
         }
     }
 

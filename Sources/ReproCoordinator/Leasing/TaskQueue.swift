@@ -27,7 +27,8 @@ public struct TaskQueue: Sendable {
     /// lookup on `tasks_group_worker`, skipped for single-replica groups, where a bare `NOT EXISTS`
     /// was planned as an anti-join over every task the worker ever held (migration 0004). Tasks that
     /// need the network go only to workers that allow it (`allowNetwork`), checked on the task row
-    /// like memory and GPUs (migration 0005).
+    /// like memory and GPUs (migration 0005). Tasks of studies waiting for review are `held`, outside the
+    /// `state = 'queued'` index this walks, so moderation adds no condition here (migration 0006).
     public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false)
         async throws -> [TaskLease]
     {
@@ -62,19 +63,26 @@ public struct TaskQueue: Sendable {
             FROM picked, studies s
             WHERE t.id = picked.id AND s.id = t.study_id
             RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
-                      t.arguments::text, s.job::text, t.lease_expires_at
+                      t.arguments::text, s.job::text, t.lease_expires_at, s.manifest::text, s.manifest_signature,
+                      s.signing_key_id
             """, logger: logger)
         var leases: [TaskLease] = []
         let decoder = WireCoding.decoder()
         for try await row in rows.decode(
-            (Int64, UUID, UUID, String, Int64, String?, Int, Int, String, String, Date).self)
+            (Int64, UUID, UUID, String, Int64, String?, Int, Int, String, String, Date, String?, String?, String?).self)
         {
             let arguments = try decoder.decode([String].self, from: Data(row.8.utf8))
             let job = try decoder.decode(JobSpec.self, from: Data(row.9.utf8))
+            // Passed on as stored, even when unreadable or unsigned: the worker is the one that checks, and
+            // refuses the task with the reason (decision 0007).
+            let manifest = row.11.flatMap { try? decoder.decode(JobManifest.self, from: Data($0.utf8)) }
+            var signature: ManifestSignature?
+            if let bytes = row.12, let keyID = row.13 { signature = ManifestSignature(signature: bytes, keyID: keyID) }
             leases.append(
                 TaskLease(
                     taskID: row.0, leaseID: row.1, studyID: row.2, dataset: row.3, seed: row.4, configuration: row.5,
-                    replica: row.6, attempt: row.7, arguments: arguments, job: job, leaseExpiresAt: row.10))
+                    replica: row.6, attempt: row.7, arguments: arguments, job: job, leaseExpiresAt: row.10,
+                    manifest: manifest, signature: signature))
         }
         return leases.sorted { $0.taskID < $1.taskID }
     }

@@ -6,11 +6,13 @@ import ReproCore
 /// Studies: submission with expansion into tasks, status, cancellation, runs.
 public struct StudyRepository: Sendable {
     let client: DatabaseClient
+    let signer: SigningKeyStore
     let logger: Logger
 
-    /// Creates the repository.
-    public init(client: DatabaseClient, logger: Logger) {
+    /// Creates the repository; `signer` signs the manifests of studies approved at submission.
+    public init(client: DatabaseClient, signer: SigningKeyStore, logger: Logger) {
         self.client = client
+        self.signer = signer
         self.logger = logger
     }
 
@@ -21,6 +23,10 @@ public struct StudyRepository: Sendable {
     /// completed, returns that study (`existing`) unless `allowDuplicate`: a resubmission re-runs
     /// nothing, and its runs are not counted twice in the preprint's score. Other accounts' studies
     /// of the same spec are independent replications and never matched.
+    ///
+    /// Moderation (decision 0007): a trusted submitter's study, or one whose approval binding a moderator
+    /// approved before, is signed and starts `running`; any other starts `pending_review` with its tasks
+    /// `held`. The decision is ``ModerationDecision/atSubmission(submitterTrusted:earlierModeratorApproval:)``.
     public func create(spec: StudySpec, owner: UUID, allowDuplicate: Bool = false) async throws -> StudyCreated {
         guard let preprintID = PreprintID.normalize(spec.preprint.id) else {
             throw Problem.invalid(
@@ -49,19 +55,27 @@ public struct StudyRepository: Sendable {
         let groupSize = spec.matrix.replicas
         let network = spec.run.network
         let preprint = spec.preprint
+        let newID = UUID()
+        let manifest = JobManifest(studyID: newID, spec: spec)
+        let manifestJSON = String(decoding: manifest.canonicalJSON(), as: UTF8.self)
+        let binding = manifest.binding.sha256Hex
+        let signer = self.signer
 
-        let stored = try await client.withTransaction(logger: logger) { connection -> (id: UUID, existing: Bool, tasks: Int) in
+        let stored = try await client.withTransaction(logger: logger) {
+            connection -> (id: UUID, existing: Bool, tasks: Int, state: StudyState) in
             if !allowDuplicate {
                 // Serializes identical submissions of one account, so two sent at once make one study.
                 try await connection.query(
                     "SELECT pg_advisory_xact_lock(hashtextextended(\(owner.uuidString) || \(specSHA), 0))", logger: logger)
                 let rows = try await connection.query(
                     """
-                    SELECT id, task_count FROM studies
-                    WHERE owner_account_id = \(owner) AND spec_sha256 = \(specSHA) AND state <> 'cancelled'
+                    SELECT id, task_count, state FROM studies
+                    WHERE owner_account_id = \(owner) AND spec_sha256 = \(specSHA) AND state NOT IN ('cancelled', 'rejected')
                     ORDER BY created_at DESC LIMIT 1
                     """, logger: logger)
-                for try await (id, tasks) in rows.decode((UUID, Int).self) { return (id, true, tasks) }
+                for try await (id, tasks, state) in rows.decode((UUID, Int, String).self) {
+                    return (id, true, tasks, StudyState(rawValue: state) ?? .running)
+                }
             }
             if let bundle = job.code.bundleSHA256 {
                 let rows = try await connection.query("SELECT 1 FROM bundles WHERE sha256 = \(bundle)", logger: logger)
@@ -82,33 +96,74 @@ public struct StudyRepository: Sendable {
                     title = EXCLUDED.title, authors = EXCLUDED.authors, institutions = EXCLUDED.institutions,
                     field = coalesce(EXCLUDED.field, preprints.field), funding = EXCLUDED.funding, updated_at = now()
                 """, logger: logger)
+            let facts = try await connection.query(
+                """
+                SELECT a.trusted OR 'admin' = ANY(a.roles),
+                       (SELECT s.id FROM studies s WHERE s.binding_sha256 = \(binding) AND s.approval = 'moderator'
+                        ORDER BY s.approved_at LIMIT 1)
+                FROM accounts a WHERE a.id = \(owner)
+                """, logger: logger)
+            var submission = ModerationDecision.Submission.pending
+            for try await (trusted, earlier) in facts.decode((Bool, UUID?).self) {
+                submission = ModerationDecision.atSubmission(submitterTrusted: trusted, earlierModeratorApproval: earlier)
+            }
+            var signature: ManifestSignature?
+            var approval: String?
+            var approvedVia: UUID?
+            if case .approved(let kind, let via) = submission {
+                signature = try signer.sign(manifest)
+                approval = kind.rawValue
+                approvedVia = via
+            }
+            let approvedAt: Date? = approval == nil ? nil : Date()
+            let state = submission.studyState.rawValue
+            let taskState = submission.taskState.rawValue
             let rows = try await connection.query(
                 """
-                INSERT INTO studies (preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks)
-                VALUES (\(preprintID), \(owner), \(specJSON)::jsonb, \(specSHA), \(jobJSON)::jsonb, \(count), \(count))
+                INSERT INTO studies (id, preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks,
+                                     state, manifest, binding_sha256, manifest_signature, signing_key_id, approval,
+                                     approved_via, approved_at)
+                VALUES (\(newID), \(preprintID), \(owner), \(specJSON)::jsonb, \(specSHA), \(jobJSON)::jsonb, \(count),
+                        \(count), \(state), \(manifestJSON)::jsonb, \(binding), \(signature?.signature),
+                        \(signature?.keyID), \(approval), \(approvedVia), \(approvedAt))
                 RETURNING id
                 """, logger: logger)
             var studyID: UUID?
             for try await id in rows.decode(UUID.self) { studyID = id }
             guard let studyID else { throw Problem.badRequest("The study was not stored.") }
+            if let approval {
+                let reason = approval == ApprovalKind.trustedSubmitter.rawValue
+                    ? "submitter is trusted" : "same binding as study \(approvedVia.map { $0.uuidString.lowercased() } ?? "")"
+                try await connection.query(
+                    """
+                    INSERT INTO moderation_log (actor, action, study_id, account_id, reason)
+                    VALUES (NULL, 'auto_approve', \(studyID), \(owner), \(reason))
+                    """, logger: logger)
+            }
             try await connection.query(
                 """
                 INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes, group_size, network)
+                                   max_attempts, gpus, memory_bytes, group_size, network, state)
                 SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
-                       \(groupSize), \(network)
+                       \(groupSize), \(network), \(taskState)
                 FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
                             \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
                 """, logger: logger)
-            // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
-            try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'study')", logger: logger)
-            return (studyID, false, count)
+            if submission != .pending {
+                // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
+                try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'study')", logger: logger)
+            }
+            return (studyID, false, count, submission.studyState)
         }
         logger.info(
             stored.existing ? "study already submitted" : "study submitted",
-            metadata: ["repro.study.id": "\(stored.id)", "repro.preprint.id": "\(preprintID)", "repro.tasks": "\(stored.tasks)"])
+            metadata: [
+                "repro.study.id": "\(stored.id)", "repro.preprint.id": "\(preprintID)", "repro.tasks": "\(stored.tasks)",
+                "repro.study.state": "\(stored.state.rawValue)",
+            ])
         return StudyCreated(
-            id: stored.id, preprintID: preprintID, taskCount: stored.tasks, specSHA256: specSHA, existing: stored.existing)
+            id: stored.id, preprintID: preprintID, taskCount: stored.tasks, specSHA256: specSHA, existing: stored.existing,
+            state: stored.state)
     }
 
     /// Owner of a study, or nil when there is no such study.
@@ -134,6 +189,7 @@ public struct StudyRepository: Sendable {
                 id: id, preprintID: preprint, title: title, state: StudyState(rawValue: state) ?? .running,
                 specSHA256: sha, createdAt: created, completedAt: completed, taskCount: count, tasks: TaskCounts())
         }
+        status?.review = try await review(studyID)
         guard var status else { return nil }
         let counts = try await client.query(
             "SELECT state, count(*) FROM tasks WHERE study_id = \(studyID) GROUP BY state", logger: logger)
@@ -141,6 +197,22 @@ public struct StudyRepository: Sendable {
             if let state = TaskState(rawValue: state) { status.tasks.add(state, Int(count)) }
         }
         return status
+    }
+
+    /// How a study was approved or why it was rejected; nil for studies stored before moderation existed.
+    public func review(_ studyID: UUID) async throws -> StudyReview? {
+        let rows = try await client.query(
+            """
+            SELECT approval, approved_by, approved_via, approved_at, rejection_reason, rejected_at, binding_sha256,
+                   signing_key_id
+            FROM studies WHERE id = \(studyID) AND binding_sha256 IS NOT NULL
+            """, logger: logger)
+        for try await row in rows.decode((String?, UUID?, UUID?, Date?, String?, Date?, String?, String?).self) {
+            return StudyReview(
+                approval: row.0.flatMap(ApprovalKind.init(rawValue:)), approvedBy: row.1, approvedVia: row.2,
+                approvedAt: row.3, rejectionReason: row.4, rejectedAt: row.5, bindingSHA256: row.6, signingKeyID: row.7)
+        }
+        return nil
     }
 
     /// The stored spec of a study.
@@ -163,18 +235,18 @@ public struct StudyRepository: Sendable {
             // study first here could deadlock with a result batch of the same study.
             try await connection.query(
                 """
-                SELECT id FROM tasks WHERE study_id = \(studyID) AND state IN ('queued', 'leased')
+                SELECT id FROM tasks WHERE study_id = \(studyID) AND state IN ('held', 'queued', 'leased')
                 ORDER BY id FOR UPDATE
                 """, logger: logger)
             let rows = try await connection.query(
                 "SELECT state FROM studies WHERE id = \(studyID) FOR UPDATE", logger: logger)
             var state: String?
             for try await value in rows.decode(String.self) { state = value }
-            guard state == StudyState.running.rawValue else { return nil }
+            guard state == StudyState.running.rawValue || state == StudyState.pendingReview.rawValue else { return nil }
             let cancelled = try await connection.query(
                 """
                 UPDATE tasks SET state = 'cancelled', updated_at = now(), last_error = 'study cancelled'
-                WHERE study_id = \(studyID) AND state IN ('queued', 'leased')
+                WHERE study_id = \(studyID) AND state IN ('held', 'queued', 'leased')
                 RETURNING id
                 """, logger: logger)
             var count = 0
@@ -214,25 +286,5 @@ public struct StudyRepository: Sendable {
                     hardwareClass: row.13, createdAt: row.14, isolation: RunIsolation(fingerprintValue: row.16)))
         }
         return runs
-    }
-}
-
-extension JobSpec {
-    /// The per-study part of every task's lease, taken from the spec.
-    public init(spec: StudySpec) {
-        var code = CodeReference()
-        switch spec.code {
-        case .bundle(let reference):
-            code.bundleSHA256 = reference.hasPrefix("sha256:") ? String(reference.dropFirst(7)) : reference
-        case .git(let url, let commit):
-            code.gitURL = url
-            code.gitCommit = commit
-        }
-        var requirements: String?
-        if case .python(let path) = spec.environment { requirements = path }
-        self.init(
-            code: code, requirements: requirements, timeoutSeconds: spec.run.timeoutSeconds,
-            memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus,
-            network: spec.run.network)
     }
 }

@@ -160,6 +160,11 @@ public struct TaskLease: Codable, Sendable, Equatable {
     public var arguments: [String]
     public var job: JobSpec
     public var leaseExpiresAt: Date
+    /// The study's signed manifest (decision 0007): the worker runs only what it says, and only when
+    /// ``signature`` verifies with a key it pinned. Missing for studies stored before signing existed,
+    /// which workers refuse.
+    public var manifest: JobManifest?
+    public var signature: ManifestSignature?
 
     enum CodingKeys: String, CodingKey {
         case taskID = "task_id"
@@ -167,13 +172,17 @@ public struct TaskLease: Codable, Sendable, Equatable {
         case studyID = "study_id"
         case dataset, seed, configuration, replica, attempt, arguments, job
         case leaseExpiresAt = "lease_expires_at"
+        case manifest, signature
     }
 
     /// Creates a lease.
     public init(
         taskID: Int64, leaseID: UUID, studyID: UUID, dataset: String, seed: Int64, configuration: String?, replica: Int,
-        attempt: Int, arguments: [String], job: JobSpec, leaseExpiresAt: Date
+        attempt: Int, arguments: [String], job: JobSpec, leaseExpiresAt: Date, manifest: JobManifest? = nil,
+        signature: ManifestSignature? = nil
     ) {
+        self.manifest = manifest
+        self.signature = signature
         self.taskID = taskID
         self.leaseID = leaseID
         self.studyID = studyID

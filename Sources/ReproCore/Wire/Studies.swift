@@ -1,17 +1,26 @@
 import Foundation
 
 /// Task states as stored and reported.
+///
+/// `held`: the task of a study waiting for review (decision 0007). It exists but is outside the lease
+/// index (`tasks_queued` covers only `queued`), so holding it costs the lease path nothing.
 public enum TaskState: String, Codable, Sendable, CaseIterable {
-    case queued, leased, succeeded, failed, cancelled
+    case held, queued, leased, succeeded, failed, cancelled
 }
 
-/// Study states: `running` until its last task ends (`completed`) or it is cancelled.
+/// Study states: `pending_review` until a moderator approves (`running`) or rejects (`rejected`) it,
+/// unless it was approved at submission; `running` until its last task ends (`completed`) or it is cancelled.
 public enum StudyState: String, Codable, Sendable {
-    case running, completed, cancelled
+    case pendingReview = "pending_review"
+    case running, completed, cancelled, rejected
+
+    /// Whether the study reached an end state (nothing more will run).
+    public var isFinal: Bool { self == .completed || self == .cancelled || self == .rejected }
 }
 
 /// Counts of a study's tasks by state.
 public struct TaskCounts: Codable, Sendable, Equatable {
+    public var held = 0
     public var queued = 0
     public var leased = 0
     public var succeeded = 0
@@ -21,14 +30,28 @@ public struct TaskCounts: Codable, Sendable, Equatable {
     /// Creates empty counts.
     public init() {}
 
+    enum CodingKeys: String, CodingKey { case held, queued, leased, succeeded, failed, cancelled }
+
+    /// Decodes counts; `held` may be missing (answers of coordinators before moderation existed).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        held = try container.decodeIfPresent(Int.self, forKey: .held) ?? 0
+        queued = try container.decode(Int.self, forKey: .queued)
+        leased = try container.decode(Int.self, forKey: .leased)
+        succeeded = try container.decode(Int.self, forKey: .succeeded)
+        failed = try container.decode(Int.self, forKey: .failed)
+        cancelled = try container.decode(Int.self, forKey: .cancelled)
+    }
+
     /// All tasks.
-    public var total: Int { queued + leased + succeeded + failed + cancelled }
+    public var total: Int { held + queued + leased + succeeded + failed + cancelled }
     /// Tasks that reached an end state.
     public var finished: Int { succeeded + failed + cancelled }
 
     /// Adds `count` tasks in `state`.
     public mutating func add(_ state: TaskState, _ count: Int) {
         switch state {
+        case .held: held += count
         case .queued: queued += count
         case .leased: leased += count
         case .succeeded: succeeded += count
@@ -49,6 +72,9 @@ public struct StudyStatus: Codable, Sendable {
     public var completedAt: Date?
     public var taskCount: Int
     public var tasks: TaskCounts
+    /// How the study was approved, or why it was rejected (decision 0007); nil for studies stored
+    /// before moderation existed.
+    public var review: StudyReview?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -58,14 +84,15 @@ public struct StudyStatus: Codable, Sendable {
         case createdAt = "created_at"
         case completedAt = "completed_at"
         case taskCount = "task_count"
-        case tasks
+        case tasks, review
     }
 
     /// Creates a status.
     public init(
         id: UUID, preprintID: String, title: String, state: StudyState, specSHA256: String, createdAt: Date,
-        completedAt: Date?, taskCount: Int, tasks: TaskCounts
+        completedAt: Date?, taskCount: Int, tasks: TaskCounts, review: StudyReview? = nil
     ) {
+        self.review = review
         self.id = id
         self.preprintID = preprintID
         self.title = title
@@ -77,8 +104,8 @@ public struct StudyStatus: Codable, Sendable {
         self.tasks = tasks
     }
 
-    /// True once no task is queued or leased.
-    public var isFinished: Bool { state != .running }
+    /// True once the study ended (completed, cancelled or rejected): a study waiting for review is not finished.
+    public var isFinished: Bool { state.isFinal }
 }
 
 /// Answer to `POST /v1/bundles`: the content address of an uploaded code bundle.
@@ -171,17 +198,22 @@ public struct StudyCreated: Codable, Sendable {
     /// True when the same account had already submitted this exact spec and that study (running or
     /// completed) is returned instead of a new one: nothing is run twice by accident.
     public var existing: Bool
+    /// `running` when approved at submission, `pending_review` when a moderator must approve it first.
+    public var state: StudyState?
 
     enum CodingKeys: String, CodingKey {
         case id
         case preprintID = "preprint_id"
         case taskCount = "task_count"
         case specSHA256 = "spec_sha256"
-        case existing
+        case existing, state
     }
 
     /// Creates the answer.
-    public init(id: UUID, preprintID: String, taskCount: Int, specSHA256: String, existing: Bool = false) {
+    public init(
+        id: UUID, preprintID: String, taskCount: Int, specSHA256: String, existing: Bool = false, state: StudyState? = nil
+    ) {
+        self.state = state
         self.id = id
         self.preprintID = preprintID
         self.taskCount = taskCount

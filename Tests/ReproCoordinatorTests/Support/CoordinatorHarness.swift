@@ -28,10 +28,13 @@ struct CoordinatorHarness {
         var logger = Logger(label: "test.coordinator")
         logger.logLevel = .warning
         let database = try await TestDatabase.create(logger: logger)
+        let keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("reprogrid-signing-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: keyDirectory) }
         do {
             let configuration = CoordinatorConfiguration(
                 database: .url(database.url), migrationsDirectory: migrationsDirectory.path, policy: policy,
-                adminKey: adminKey, specLimits: limits, authCacheTTL: .zero, maxConnections: 30)
+                adminKey: adminKey, specLimits: limits, authCacheTTL: .zero, maxConnections: 30,
+                signingKey: keyDirectory.appendingPathComponent("signing.key").path)
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
             let value = try await app.test(testing) { client in
                 try await body(CoordinatorHarness(services: services, client: client, database: database))
@@ -87,11 +90,21 @@ struct CoordinatorHarness {
         return try WireCoding.decoder().decode(ProblemDetails.self, from: Data(response.body.readableBytesView))
     }
 
-    /// Creates an account and returns its key.
-    func key(_ roles: Role..., name: String = "test") async throws -> String {
+    /// Creates an account and returns its key. Researchers are marked trusted unless `trusted` is false, so
+    /// tests about leasing and results need no moderation step (the moderation tests pass false).
+    func key(_ roles: Role..., name: String = "test", trusted: Bool = true) async throws -> String {
+        try await account(roles, name: name, trusted: trusted).key
+    }
+
+    /// Creates an account (trusted as ``key(_:name:trusted:)`` says) and returns it.
+    func account(_ roles: [Role], name: String = "test", trusted: Bool = true) async throws -> AccountCreated {
         let created: AccountCreated = try await call(
             .post, "/v1/accounts", key: Self.adminKey, json: AccountCreateRequest(name: name, roles: roles))
-        return created.key
+        if trusted && roles.contains(.researcher) {
+            let _: AccountTrust = try await call(
+                .post, "/v1/accounts/\(created.accountID)/trust", key: Self.adminKey, json: TrustRequest(trusted: true))
+        }
+        return created
     }
 
     /// Registers a worker under a new volunteer and returns its token and id.

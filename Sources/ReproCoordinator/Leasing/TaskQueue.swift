@@ -27,7 +27,9 @@ public struct TaskQueue: Sendable {
     /// lookup on `tasks_group_worker`, skipped for single-replica groups, where a bare `NOT EXISTS`
     /// was planned as an anti-join over every task the worker ever held (migration 0004). Tasks that
     /// need the network go only to workers that allow it (`allowNetwork`), checked on the task row
-    /// like memory and GPUs (migration 0005).
+    /// like memory and GPUs (migration 0005). Spot-checked groups (`distinct_accounts`, migration 0007)
+    /// also keep replicas off every worker of the same volunteer account, so a volunteer cannot confirm
+    /// their own results with a second machine.
     public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false)
         async throws -> [TaskLease]
     {
@@ -44,7 +46,10 @@ public struct TaskQueue: Sendable {
                   AND (t.group_size = 1 OR NOT EXISTS (
                       SELECT 1 FROM tasks s
                       WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                        AND s.worker_id = \(worker)))
+                        AND (s.worker_id = \(worker)
+                             OR (t.distinct_accounts AND s.worker_id IN (
+                                 SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
+                                 WHERE me.id = \(worker))))))
                 ORDER BY t.id
                 LIMIT \(scan)
                 FOR UPDATE SKIP LOCKED

@@ -46,7 +46,8 @@ public struct StudyRepository: Sendable {
         let gpus = spec.run.resources.gpus
         let memory = spec.run.resources.memoryBytes
         let count = tasks.count
-        let groupSize = spec.matrix.replicas
+        let groupSizes = tasks.map { Int32($0.groupSize) }
+        let distinctAccounts = tasks.map(\.distinctAccounts)
         let network = spec.run.network
         let preprint = spec.preprint
 
@@ -94,11 +95,12 @@ public struct StudyRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes, group_size, network)
+                                   max_attempts, gpus, memory_bytes, group_size, network, distinct_accounts)
                 SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
-                       \(groupSize), \(network)
+                       n, \(network), x
                 FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
-                            \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
+                            \(replicas)::int[], \(arguments)::text[], \(groupSizes)::int[],
+                            \(distinctAccounts)::boolean[]) AS t(g, d, s, c, r, a, n, x)
                 """, logger: logger)
             // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
             try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'study')", logger: logger)
@@ -233,6 +235,6 @@ extension JobSpec {
         self.init(
             code: code, requirements: requirements, timeoutSeconds: spec.run.timeoutSeconds,
             memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus,
-            network: spec.run.network)
+            network: spec.run.network, metricRanges: spec.metrics)
     }
 }

@@ -47,6 +47,11 @@ public func buildApplication(
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
     services.append(
         ScoreMaintainer(scores: ScoreRepository(client: client, studies: studies, logger: logger), gate: gate, logger: logger))
+    services.append(
+        ReliabilityMaintainer(
+            reliability: ReliabilityRepository(client: client, logger: logger),
+            quarantines: QuarantineRepository(client: client, logger: logger), rule: configuration.automaticQuarantine,
+            interval: .seconds(1), gate: gate, logger: logger))
 
     let router = buildRouter(
         configuration: configuration, client: client, wakeup: wakeup, queue: queue, accounts: accounts,
@@ -94,10 +99,13 @@ public func buildRouter(
     BundleController(client: client, logger: logger).register(on: routes)
     StudyController(studies: studies, limits: configuration.specLimits).register(on: routes)
     ReportController(client: client, studies: studies, logger: logger).register(on: routes)
+    let quarantines = QuarantineRepository(client: client, logger: logger)
     WorkerController(
         accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy), queue: queue,
-        policy: policy
+        policy: policy, quarantines: quarantines
     ).register(on: routes)
+    ReliabilityController(reliability: ReliabilityRepository(client: client, logger: logger), quarantines: quarantines)
+        .register(on: routes)
     let preprints = PreprintRepository(client: client, logger: logger)
     let scores = ScoreRepository(client: client, studies: studies, logger: logger)
     PreprintController(preprints: preprints, scores: scores).register(on: routes)

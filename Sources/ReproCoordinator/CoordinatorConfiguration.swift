@@ -28,14 +28,17 @@ public struct CoordinatorConfiguration: Sendable {
     /// Lets anonymous callers read the funders' routes (scores, summaries, preprints, feedback) for
     /// preprints with a completed study (`--public-read`); off by default.
     public var publicRead: Bool
+    /// When a worker is quarantined automatically for disagreeing with other workers' replicas; nil never.
+    public var automaticQuarantine: AutomaticQuarantineRule?
 
     /// Creates a configuration with the defaults of `repro-coordinator serve`.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, database: Database = .embedded(dataDirectory: nil),
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
         specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
-        publicRead: Bool = false
+        publicRead: Bool = false, automaticQuarantine: AutomaticQuarantineRule? = AutomaticQuarantineRule()
     ) {
+        self.automaticQuarantine = automaticQuarantine
         self.host = host
         self.port = port
         self.database = database

@@ -99,6 +99,19 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
     @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
     var publicRead = false
+    @Option(help: "Quarantine a worker automatically once it has at least this many checked replicas and disagrees too often (default 20).")
+    var quarantineMinChecks = 20
+    @Option(help: "Disagreement rate (0 to 1) above which the automatic rule quarantines a worker (default 0.5).")
+    var quarantineDisagreementRate = 0.5
+    @Flag(help: "Never quarantine workers automatically; admins still can.")
+    var noAutoQuarantine = false
+
+    func validate() throws {
+        guard quarantineMinChecks >= 1 else { throw ValidationError("--quarantine-min-checks must be at least 1.") }
+        guard quarantineDisagreementRate.isFinite, (0...1).contains(quarantineDisagreementRate) else {
+            throw ValidationError("--quarantine-disagreement-rate must be between 0 and 1.")
+        }
+    }
 
     func run() async throws {
         let logger = log.makeLogger(label: "repro.coordinator")
@@ -118,7 +131,11 @@ struct Serve: AsyncParsableCommand {
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
-            adminKey: admin?.key, specLimits: limits, publicRead: publicRead)
+            adminKey: admin?.key, specLimits: limits, publicRead: publicRead,
+            automaticQuarantine: noAutoQuarantine
+                ? nil
+                : AutomaticQuarantineRule(
+                    minChecks: quarantineMinChecks, maxDisagreementRate: quarantineDisagreementRate))
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await app.runService()

@@ -4,7 +4,8 @@
 ///
 /// The minimum keeps an honest worker from being quarantined for one unlucky pair (in a pair that disagrees
 /// both replicas count as disagreeing); the defaults, 20 checks and 0.5, quarantine a worker only when most of
-/// its checked results were wrong, where an honest one disagrees about 5 % of the time at the 2.8 σ limit.
+/// its checked results were wrong, where an honest one is expected to disagree in the order of 5 % of its checks
+/// (2.8 σ is ISO 5725's 95 % limit for the difference of two results).
 public struct AutomaticQuarantineRule: Sendable, Equatable {
     public var minChecks: Int
     public var maxDisagreementRate: Double

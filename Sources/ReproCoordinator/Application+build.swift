@@ -56,6 +56,11 @@ public func buildApplication(
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
     services.append(
         ScoreMaintainer(scores: ScoreRepository(client: database, studies: studies, logger: logger), gate: gate, logger: logger))
+    services.append(
+        ReliabilityMaintainer(
+            reliability: ReliabilityRepository(client: database, logger: logger),
+            quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
+            interval: .seconds(1), gate: gate, logger: logger))
 
     let router = buildRouter(
         configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
@@ -116,11 +121,13 @@ public func buildRouter(
         signer: signer
     ).register(on: routes)
     ReportController(client: database, studies: studies, logger: logger).register(on: routes)
+    let quarantines = QuarantineRepository(client: database, logger: logger)
     WorkerController(
         accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy, logger: logger),
-        queue: queue,
-        policy: policy
+        queue: queue, policy: policy, quarantines: quarantines
     ).register(on: routes)
+    ReliabilityController(reliability: ReliabilityRepository(client: database, logger: logger), quarantines: quarantines)
+        .register(on: routes)
     let preprints = PreprintRepository(client: database, logger: logger)
     let scores = ScoreRepository(client: database, studies: studies, logger: logger)
     PreprintController(preprints: preprints, scores: scores).register(on: routes)

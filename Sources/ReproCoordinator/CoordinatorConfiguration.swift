@@ -39,6 +39,8 @@ public struct CoordinatorConfiguration: Sendable {
     /// The Ed25519 private key that signs approved job manifests (`--signing-key`); nil: `signing.key`
     /// beside the embedded data directory (see ``SigningKeyStore/defaultKeyFile(dataDirectory:)``).
     public var signingKey: String?
+    /// When a worker is quarantined automatically for disagreeing with other workers' replicas; nil never.
+    public var automaticQuarantine: AutomaticQuarantineRule?
 
     /// The signing key file this configuration uses.
     public var signingKeyFile: URL {
@@ -53,9 +55,10 @@ public struct CoordinatorConfiguration: Sendable {
         migrationsDirectory: String? = nil, policy: LeasePolicy = LeasePolicy(), adminKey: String? = nil,
         specLimits: SpecLimits = .default, authCacheTTL: Duration = .seconds(10), maxConnections: Int = 20,
         publicRead: Bool = false, databaseDeadline: Duration = .seconds(10), shutdownGrace: Duration = .seconds(15),
-        signingKey: String? = nil
+        signingKey: String? = nil, automaticQuarantine: AutomaticQuarantineRule? = AutomaticQuarantineRule()
     ) {
         self.signingKey = signingKey
+        self.automaticQuarantine = automaticQuarantine
         self.host = host
         self.port = port
         self.database = database

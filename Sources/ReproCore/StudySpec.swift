@@ -17,11 +17,17 @@ public struct StudySpec: Sendable, Hashable, Codable {
     public var matrix: MatrixSpec
     /// Reported numbers to check.
     public var claims: [ClaimSpec]
+    /// Plausible range of each metric that declares one; a value outside it fails the attempt. Nil when the
+    /// spec declares none (left out of the canonical JSON, so older specs keep their digest).
+    public var metrics: [String: MetricRange]?
+    /// Spot checks: extra replicas on other volunteers' workers; nil when the spec asks for none.
+    public var verification: VerificationSpec?
 
     /// Creates a spec without validating it; see ``parse(_:format:limits:context:)``.
     public init(
         preprint: PreprintSpec, code: CodeSpec, environment: EnvironmentSpec? = nil, run: RunSpec,
-        matrix: MatrixSpec, claims: [ClaimSpec] = []
+        matrix: MatrixSpec, claims: [ClaimSpec] = [], metrics: [String: MetricRange]? = nil,
+        verification: VerificationSpec? = nil
     ) {
         self.preprint = preprint
         self.code = code
@@ -29,6 +35,8 @@ public struct StudySpec: Sendable, Hashable, Codable {
         self.run = run
         self.matrix = matrix
         self.claims = claims
+        self.metrics = metrics
+        self.verification = verification
     }
 
     /// The same spec with its code replaced by an uploaded bundle, as `repro submit` does after uploading

@@ -62,6 +62,14 @@ public enum Bootstrap {
         guard count >= 2, count <= Int(UInt32.max), resamples >= 2, level > 0, level < 1,
             values.allSatisfy(\.isFinite)
         else { return nil }
+        let largest = values.reduce(0.0) { Swift.max($0, abs($1)) }
+        if largest > SampleMoments.scalingThreshold {
+            // Resample means of values near ±1e308 overflow; the mean scales exactly with a power of two.
+            let scale = Double(sign: .plus, exponent: largest.exponent, significand: 1)
+            guard let scaled = bcaMeanInterval(of: values.map { $0 / scale }, options: options) else { return nil }
+            let interval = Interval(lower: scaled.lower * scale, upper: scaled.upper * scale)
+            return interval.isFinite ? interval : nil
+        }
         let moments = SampleMoments(values)
         guard let mean = moments.mean else { return nil }
         if moments.sumOfSquares == 0 { return Interval(lower: mean, upper: mean) }

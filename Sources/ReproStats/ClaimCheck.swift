@@ -108,7 +108,7 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
         self.nMin = nMin
         mean = moments.mean
         sd = moments.sd
-        gap = moments.mean.map { $0 - c }
+        gap = moments.mean.map { $0 - c }.flatMap { $0.isFinite ? $0 : nil }
 
         if n > 0 {
             let counted = values.count { claim.direction == .lower ? $0 >= c : $0 <= c }
@@ -121,11 +121,14 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
             let se = sd / Double(n).squareRoot()
             let distribution = StudentT(degreesOfFreedom: n - 1)
             let t = (mean - c) / se
-            standardizedGap = (mean - c) / sd
-            tTest = TTest(t: t, df: n - 1, p: distribution.twoSidedPValue(t))
+            // Values near ±1e308 can overflow these ratios: such a statistic is left out, never ±∞.
+            let standardized = (mean - c) / sd
+            standardizedGap = standardized.isFinite ? standardized : nil
+            tTest = t.isFinite ? TTest(t: t, df: n - 1, p: distribution.twoSidedPValue(t)) : nil
             let pAboveLower = distribution.sf((mean - (c - delta)) / se)
             let pBelowUpper = distribution.cdf((mean - (c + delta)) / se)
-            tostP = Swift.max(pAboveLower, pBelowUpper)
+            let p = Swift.max(pAboveLower, pBelowUpper)
+            tostP = p.isFinite ? p : nil
         } else {
             (standardizedGap, tTest, tostP) = (nil, nil, nil)
         }

@@ -33,6 +33,7 @@ public enum ExpectedMaximum {
             }
             expected += weight * sorted[rank - 1]
         }
-        return expected
+        // Weights sum to 1, so only values near ±1e308 can overflow the sum: undefined, not ±∞.
+        return expected.isFinite ? expected : nil
     }
 }

@@ -52,6 +52,11 @@ public struct Interval: Codable, Sendable, Hashable {
             return nil
         }
         let halfWidth = StudentT(degreesOfFreedom: degreesOfFreedom).quantile(0.5 + 0.5 * level) * scale
-        return Interval(lower: center - halfWidth, upper: center + halfWidth)
+        let interval = Interval(lower: center - halfWidth, upper: center + halfWidth)
+        // Near ±1e308 the bounds can overflow: no interval rather than an infinite one.
+        return interval.isFinite ? interval : nil
     }
+
+    /// Whether both bounds are finite numbers (JSON cannot carry anything else).
+    public var isFinite: Bool { lower.isFinite && upper.isFinite }
 }

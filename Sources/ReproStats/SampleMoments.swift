@@ -1,6 +1,14 @@
 /// Mean and sample standard deviation of finite values, computed in two passes with a correction term so that
 /// 100 000 values agree with `numpy.mean` / `numpy.std(ddof=1)` to about 1e-13 relative.
+///
+/// Values whose magnitude could overflow a sum (beyond ``scalingThreshold``) are divided by a power of two
+/// first and the results multiplied back, so a mean of values near ±1e308 is still computed; a statistic
+/// whose true value does not fit a Double (an sd of 1e308 and −1e308) is nil, never ±∞ or NaN.
 struct SampleMoments: Sendable {
+    /// Above this magnitude sums and squares could overflow; below it the exact unscaled path is kept, so
+    /// results on ordinary data are bit for bit what they were.
+    static let scalingThreshold = 1e150
+
     /// Number of values.
     let count: Int
     /// Arithmetic mean; nil when count = 0.
@@ -48,6 +56,25 @@ struct SampleMoments: Sendable {
     }
 
     init(_ values: [Double]) {
-        self = values.withUnsafeBufferPointer { SampleMoments($0) }
+        let largest = values.reduce(0.0) { Swift.max($0, abs($1)) }
+        guard largest > Self.scalingThreshold, largest.isFinite else {
+            self = values.withUnsafeBufferPointer { SampleMoments($0) }
+            return
+        }
+        // A power of two divides exactly: the scaled values keep every bit of their significands.
+        let scale = Double(sign: .plus, exponent: largest.exponent, significand: 1)
+        let scaled = values.map { $0 / scale }
+        let moments = scaled.withUnsafeBufferPointer { SampleMoments($0) }
+        self = SampleMoments(
+            count: moments.count, mean: moments.mean.map { $0 * scale }, sd: moments.sd.map { $0 * scale },
+            sumOfSquares: moments.sumOfSquares * scale * scale)
+    }
+
+    /// Moments scaled back; anything that does not fit a Double becomes nil (sum of squares 0).
+    private init(count: Int, mean: Double?, sd: Double?, sumOfSquares: Double) {
+        self.count = count
+        self.mean = mean.flatMap { $0.isFinite ? $0 : nil }
+        self.sd = sd.flatMap { $0.isFinite ? $0 : nil }
+        self.sumOfSquares = sumOfSquares.isFinite ? sumOfSquares : 0
     }
 }

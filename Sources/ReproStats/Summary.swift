@@ -57,6 +57,9 @@ public struct Summary: Codable, Sendable, Hashable {
     /// (x − median) / (1.253314 · mean absolute deviation), IBM's convention, so a single deviating run among
     /// identical ones is still flagged; when that is 0 too, every run equals the median and none is an outlier.
     public let outliers: [Int]
+    /// Statistics that are defined for this many values but could not be computed because they overflow a
+    /// Double (values near ±1e308), each with the reason; nil when every statistic was computed.
+    public let unavailable: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case n
@@ -66,7 +69,7 @@ public struct Summary: Codable, Sendable, Hashable {
         case ci95Mean = "ci95_mean"
         case ci95Bootstrap = "ci95_bootstrap"
         case pi95NextRun = "pi95_next_run"
-        case outliers
+        case outliers, unavailable
     }
 
     /// Summarizes the metric values of one cell.
@@ -80,37 +83,55 @@ public struct Summary: Codable, Sendable, Hashable {
         nonFinite = values.count - finite.count
         let moments = SampleMoments(finite)
         let sorted = SortedSample(finite)
-        mean = moments.mean
-        sd = moments.sd
+        // Every statistic goes through `keep`: one that is defined for this n but does not fit a Double
+        // (values near ±1e308) becomes nil and is named in `unavailable` with the reason.
+        var unavailable: [String: String] = [:]
+        func keep(_ value: Double?, _ name: String, definedFrom minimum: Int = 1) -> Double? {
+            if let value, value.isFinite { return value }
+            if finite.count >= minimum { unavailable[name] = Self.overflowReason }
+            return nil
+        }
+        func keepInterval(_ interval: Interval?, _ name: String, definedFrom minimum: Int = 2) -> Interval? {
+            if let interval, interval.isFinite { return interval }
+            if finite.count >= minimum { unavailable[name] = Self.overflowReason }
+            return nil
+        }
+        let mean = keep(moments.mean, "mean")
+        let sd = keep(moments.sd, "sd", definedFrom: 2)
+        self.mean = mean
+        self.sd = sd
         median = sorted.median
         min = sorted.values.first
         max = sorted.values.last
-        if let first = sorted.values.first, let last = sorted.values.last {
-            range = (last - first).isFinite ? last - first : nil
-        } else {
-            range = nil
-        }
-        iqm = sorted.trimmedMean(proportion: 0.25)
-        let rawMAD = sorted.medianAbsoluteDeviation
-        mad = rawMAD.map { $0 / Self.normalQuartile }
+        range = keep(sorted.values.last.flatMap { last in sorted.values.first.map { last - $0 } }, "range")
+        iqm = keep(sorted.trimmedMean(proportion: 0.25), "iqm")
+        let rawMAD = sorted.medianAbsoluteDeviation.flatMap { $0.isFinite ? $0 : nil }
+        mad = keep(rawMAD.map { $0 / Self.normalQuartile }, "mad")
 
         if let mean, let sd {
             let count = Double(n)
-            se = sd / count.squareRoot()
-            cv = mean == 0 ? nil : 100 * sd / abs(mean)
-            cvStar = mean == 0 ? nil : (1 + 1 / (4 * count)) * (sd / Self.c4(n)) / abs(mean) * 100
-            ci95Mean = Interval.studentMean(mean: mean, sd: sd, count: n, level: 0.95)
-            pi95NextRun = Interval.nextRun(mean: mean, sd: sd, count: n, level: 0.95)
+            se = keep(sd / count.squareRoot(), "se", definedFrom: 2)
+            cv = mean == 0 ? nil : keep(100 * sd / abs(mean), "cv", definedFrom: 2)
+            cvStar = mean == 0 ? nil : keep((1 + 1 / (4 * count)) * (sd / Self.c4(n)) / abs(mean) * 100, "cv_star", definedFrom: 2)
+            ci95Mean = keepInterval(Interval.studentMean(mean: mean, sd: sd, count: n, level: 0.95), "ci95_mean")
+            pi95NextRun = keepInterval(Interval.nextRun(mean: mean, sd: sd, count: n, level: 0.95), "pi95_next_run")
         } else {
             (se, cv, cvStar, ci95Mean, pi95NextRun) = (nil, nil, nil, nil, nil)
+            for name in ["se", "cv", "ci95_mean", "pi95_next_run"] where n >= 2 { unavailable[name] = Self.overflowReason }
         }
         if let bootstrap, n >= Self.bootstrapMinimumCount {
-            ci95Bootstrap = Bootstrap.bcaMeanInterval(of: finite, options: bootstrap)
+            ci95Bootstrap = keepInterval(
+                Bootstrap.bcaMeanInterval(of: finite, options: bootstrap), "ci95_bootstrap",
+                definedFrom: Self.bootstrapMinimumCount)
         } else {
             ci95Bootstrap = nil
         }
         outliers = Self.outlierIndices(values, median: sorted.median, rawMAD: rawMAD)
+        self.unavailable = unavailable.isEmpty ? nil : unavailable
     }
+
+    /// Why a statistic in ``unavailable`` is missing.
+    public static let overflowReason = "not representable: the values are too large (beyond ±1.8e308 when combined)"
 
     /// Φ⁻¹(0.75): scipy's `scale='normal'` divides the raw MAD by it.
     static let normalQuartile = 0.674_489_750_196_081_7

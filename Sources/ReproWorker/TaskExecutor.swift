@@ -247,6 +247,13 @@ struct TaskExecutor: Sendable {
         } catch {
             return failure(.failed, "the job's metrics are invalid: \(error)", exitCode: 0, tail: tail, fingerprint: fingerprint)
         }
+        // The study's declared ranges: an implausible value is a failed attempt here already, with the same
+        // message the coordinator would give (it checks again, whatever the worker says).
+        for name in metrics.keys.sorted() {
+            if let reason = MetricRange.violation(metric: name, value: metrics[name]!, ranges: lease.job.metricRanges) {
+                return failure(.failed, reason, exitCode: 0, tail: tail, fingerprint: fingerprint)
+            }
+        }
         let duration = (ContinuousClock.now - started).inSeconds
         logger.info("job succeeded", metadata: ["repro.duration": "\(String(format: "%.1f", duration))", "repro.metrics": "\(metrics)"])
         return TaskResult(

@@ -105,6 +105,12 @@ struct Serve: AsyncParsableCommand {
     var shutdownGrace: Double = 15
     @Option(help: "Ed25519 key that signs approved studies (mode 0600; generated at the first start). Default: signing.key beside the embedded data directory (~/.local/share/reprogrid, or /var/lib/reprogrid as root). Replicas must share it.")
     var signingKey: String?
+    @Option(help: "Quarantine a worker automatically once it has at least this many checked replicas and disagrees too often (default 20).")
+    var quarantineMinChecks = 20
+    @Option(help: "Disagreement rate (0 to 1) above which the automatic rule quarantines a worker (default 0.5).")
+    var quarantineDisagreementRate = 0.5
+    @Flag(help: "Never quarantine workers automatically; admins still can.")
+    var noAutoQuarantine = false
 
     func validate() throws {
         guard databaseDeadline > 0, databaseDeadline.isFinite else {
@@ -112,6 +118,10 @@ struct Serve: AsyncParsableCommand {
         }
         guard shutdownGrace >= 1, shutdownGrace.isFinite else {
             throw ValidationError("--shutdown-grace must be at least 1 second.")
+        }
+        guard quarantineMinChecks >= 1 else { throw ValidationError("--quarantine-min-checks must be at least 1.") }
+        guard quarantineDisagreementRate.isFinite, (0...1).contains(quarantineDisagreementRate) else {
+            throw ValidationError("--quarantine-disagreement-rate must be between 0 and 1.")
         }
     }
 
@@ -137,7 +147,11 @@ struct Serve: AsyncParsableCommand {
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
             adminKey: admin?.key, specLimits: limits, publicRead: publicRead,
             databaseDeadline: .milliseconds(Int(databaseDeadline * 1000)),
-            shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)), signingKey: signingKey)
+            shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)), signingKey: signingKey,
+            automaticQuarantine: noAutoQuarantine
+                ? nil
+                : AutomaticQuarantineRule(
+                    minChecks: quarantineMinChecks, maxDisagreementRate: quarantineDisagreementRate))
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await runCoordinator(app, configuration: configuration, logger: logger)

@@ -14,7 +14,7 @@ struct SpecRejectionTests {
             reason: "did you mean 'max_attempts'?"),
         RejectionCase(
             old: "claims:", new: "colour: blue\nclaims:", path: "colour",
-            reason: "unknown key 'colour' (expected one of: preprint, code, environment, run, matrix, claims)"),
+            reason: "unknown key 'colour' (expected one of: preprint, code, environment, run, matrix, claims, metrics, verification)"),
         RejectionCase(
             old: "tolerance: 0.01}", new: "tolerance: 0.01, note: x}", path: "claims[0].note",
             reason: "unknown key 'note'"),

@@ -9,6 +9,7 @@ struct WorkerController: Sendable {
     let engine: LeaseEngine
     let queue: TaskQueue
     let policy: LeasePolicy
+    let quarantines: QuarantineRepository
 
     func register(on routes: RouteGuard) {
         routes.on(.post, "/v1/workers", roles: [.volunteer, .admin], use: self.registerWorker)
@@ -50,6 +51,10 @@ struct WorkerController: Sendable {
         }
         guard body.wait.isFinite, body.wait >= 0, body.wait <= policy.maxWaitSeconds else {
             throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
+        }
+        // A quarantined worker (or a worker of a quarantined account) gets nothing, and is told why.
+        if let reason = try await quarantines.quarantineReason(worker: worker) {
+            throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
         }
         let leases = try await engine.lease(
             worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,

@@ -143,7 +143,8 @@ public enum RequestBody {
 extension Response {
     /// A JSON response encoded with the wire coders.
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try WireCoding.encoder().encode(value)
+        // A non-finite number the statistics missed becomes null rather than a 500 for good.
+        let data = try WireCoding.encodeNullingNonFinite(value).data
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

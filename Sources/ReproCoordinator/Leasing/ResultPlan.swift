@@ -72,6 +72,8 @@ struct ResultPlan {
 
     let worker: UUID
     let policy: LeasePolicy
+    /// Declared metric ranges per study (`metrics` in the spec); studies without any are absent.
+    let metricRanges: [UUID: [String: MetricRange]]
     private var tasks: [Int64: TaskRow]
     private var recorded: [UUID: RecordedRun]
 
@@ -87,7 +89,11 @@ struct ResultPlan {
     /// Whether a task went back to the queue (waiting workers must be woken).
     private(set) var requeued = false
 
-    init(worker: UUID, policy: LeasePolicy, tasks: [Int64: TaskRow], recorded: [UUID: RecordedRun]) {
+    init(
+        worker: UUID, policy: LeasePolicy, tasks: [Int64: TaskRow], recorded: [UUID: RecordedRun],
+        metricRanges: [UUID: [String: MetricRange]] = [:]
+    ) {
+        self.metricRanges = metricRanges
         self.worker = worker
         self.policy = policy
         self.tasks = tasks
@@ -121,12 +127,16 @@ struct ResultPlan {
         case nil: return receipt(.rejected, nil, "the task is in an unknown state")
         }
 
-        let succeeded = result.outcome == .succeeded
-        let error = result.error.map { Self.storable(String($0.prefix(4096))) }
+        // A value outside the study's declared range makes the attempt a failure, whatever the worker said:
+        // it is recorded as failed with the reason and retried like any other failed attempt.
+        let implausible = result.outcome == .succeeded ? Self.rangeViolation(result.metrics, metricRanges[task.study]) : nil
+        let succeeded = result.outcome == .succeeded && implausible == nil
+        let outcome = implausible == nil ? result.outcome : .failed
+        let error = (implausible ?? result.error).map { Self.storable(String($0.prefix(4096))) }
         runs.append(
             NewRun(
                 taskID: taskID, studyID: task.study, leaseID: leaseID, attempt: task.attempts,
-                outcome: result.outcome.rawValue, accepted: succeeded, exitCode: result.exitCode,
+                outcome: outcome.rawValue, accepted: succeeded, exitCode: result.exitCode,
                 durationSeconds: result.durationSeconds, error: error,
                 logTail: result.logTail.map { Self.storable(String($0.suffix(64 * 1024))) },
                 fingerprint: result.fingerprint.map(Self.storable), hardwareClass: result.hardwareClass.map(Self.storable)))
@@ -142,16 +152,18 @@ struct ResultPlan {
             return receipt(.accepted, .succeeded, nil)
         }
 
-        let reason = error ?? "attempt ended as \(result.outcome.rawValue)"
+        let reason = error ?? "attempt ended as \(outcome.rawValue)"
         // An interrupted job (the worker was shut down) is not the task's fault: give the attempt back.
-        let attemptsAfter = result.outcome == .interrupted ? task.attempts - 1 : task.attempts
+        let attemptsAfter = outcome == .interrupted ? task.attempts - 1 : task.attempts
         if attemptsAfter >= task.maxAttempts {
             change(taskID, task, to: .failed, attempts: attemptsAfter, lastError: reason, delay: 0)
-            return receipt(.recorded, .failed, "attempt \(task.attempts) of \(task.maxAttempts) failed; no attempt left")
+            let failed = "attempt \(task.attempts) of \(task.maxAttempts) failed; no attempt left"
+            return receipt(.recorded, .failed, implausible.map { "\($0); \(failed)" } ?? failed)
         }
-        let delay = result.outcome == .interrupted ? 0 : policy.backoff(afterAttempts: task.attempts)
+        let delay = outcome == .interrupted ? 0 : policy.backoff(afterAttempts: task.attempts)
         change(taskID, task, to: .queued, attempts: attemptsAfter, lastError: reason, delay: delay)
-        return receipt(.recorded, .queued, String(format: "will be retried in %.1f s", delay))
+        let retry = String(format: "will be retried in %.1f s", delay)
+        return receipt(.recorded, .queued, implausible.map { "\($0); \(retry)" } ?? retry)
     }
 
     private mutating func change(
@@ -167,6 +179,15 @@ struct ResultPlan {
         case .queued: requeued = true
         case .held, .leased, .cancelled: break
         }
+    }
+
+    /// The first metric (by name) outside its declared range, as the reason the attempt failed.
+    static func rangeViolation(_ metrics: [String: Double], _ ranges: [String: MetricRange]?) -> String? {
+        guard let ranges else { return nil }
+        for name in metrics.keys.sorted() {
+            if let reason = MetricRange.violation(metric: name, value: metrics[name]!, ranges: ranges) { return reason }
+        }
+        return nil
     }
 
     /// PostgreSQL refuses NUL in `text` and `\u0000` in `jsonb`; a job's output may contain either.

@@ -22,7 +22,8 @@ extension TaskQueue {
         let receipts = try await client.withTransaction(logger: logger) { connection -> [ResultReceipt] in
             let tasks = try await lockTasks(results.map(\.taskID), on: connection)
             let recorded = try await recordedRuns(results.map(\.leaseID), on: connection)
-            var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded)
+            let ranges = try await metricRanges(of: Set(tasks.values.map(\.study)), on: connection)
+            var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded, metricRanges: ranges)
             let receipts = results.map { plan.add($0) }
             // The study rows are updated once per study, after the task locks: every result of a study
             // takes its row lock, so taking it earlier would serialize the study's result transactions longer.
@@ -63,6 +64,23 @@ extension TaskQueue {
                 state: state, lease: lease, worker: worker, attempts: attempts, maxAttempts: maxAttempts, study: study)
         }
         return tasks
+    }
+
+    /// The declared metric ranges of these studies (`metrics` in the spec). A plain read, no lock: a study's
+    /// spec never changes after submission.
+    private func metricRanges(of studies: Set<UUID>, on connection: PostgresConnection) async throws
+        -> [UUID: [String: MetricRange]]
+    {
+        let rows = try await connection.query(
+            """
+            SELECT id, (spec -> 'metrics')::text FROM studies
+            WHERE id = ANY(\(Array(studies))::uuid[]) AND spec ? 'metrics'
+            """, logger: logger)
+        var ranges: [UUID: [String: MetricRange]] = [:]
+        for try await (study, json) in rows.decode((UUID, String).self) {
+            ranges[study] = try JSONDecoder().decode([String: MetricRange].self, from: Data(json.utf8))
+        }
+        return ranges
     }
 
     /// The runs already stored for these leases (a resent result).

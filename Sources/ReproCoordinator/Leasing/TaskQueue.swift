@@ -29,6 +29,8 @@ public struct TaskQueue: Sendable {
     /// need the network go only to workers that allow it (`allowNetwork`), checked on the task row
     /// like memory and GPUs (migration 0005). Tasks of studies waiting for review are `held`, outside the
     /// `state = 'queued'` index this walks, so moderation adds no condition here (migration 0006).
+    /// Spot-checked groups (`distinct_accounts`, migration 0007) also keep replicas off every worker of
+    /// the same volunteer account, so a volunteer cannot confirm their own results with a second machine.
     public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false)
         async throws -> [TaskLease]
     {
@@ -45,7 +47,10 @@ public struct TaskQueue: Sendable {
                   AND (t.group_size = 1 OR NOT EXISTS (
                       SELECT 1 FROM tasks s
                       WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                        AND s.worker_id = \(worker)))
+                        AND (s.worker_id = \(worker)
+                             OR (t.distinct_accounts AND s.worker_id IN (
+                                 SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
+                                 WHERE me.id = \(worker))))))
                 ORDER BY t.id
                 LIMIT \(scan)
                 FOR UPDATE SKIP LOCKED

@@ -113,11 +113,14 @@ public enum ReportBuilder {
             let datasetKeys = byMetric[metricKey]!.sorted()
             guard datasetKeys.count >= 2 else { continue }
             let groups = datasetKeys.map { cells[$0]!.map(\.value) }
+            // Values near ±1e308 overflow the sums of squares: such a decomposition is left out, not sent as null
+            // in fields that clients read as numbers.
+            guard let anova = encodable(OneWayANOVA(groups: groups)) else { continue }
             across.append(
                 AcrossDatasets(
                     configuration: metricKey.configuration.isEmpty ? nil : metricKey.configuration,
-                    metric: metricKey.metric, anova: OneWayANOVA(groups: groups),
-                    hardware: hardwareSplit(datasetKeys.map { cells[$0]! })))
+                    metric: metricKey.metric, anova: anova,
+                    hardware: encodable(hardwareSplit(datasetKeys.map { cells[$0]! }))))
         }
 
         var claimReports: [ClaimReport] = []
@@ -157,10 +160,18 @@ public enum ReportBuilder {
         let ordered = groups.keys.sorted().map { groups[$0]! }
         return CellResult(
             summary: metricSummary,
-            variance: VarianceReport(
-                dataset: key.dataset, configuration: configuration, metric: key.metric,
-                seed: VarianceDecomposition.oneWay(groups: ordered),
-                hardwareClasses: Set(rows.map { $0.hardwareClass ?? "unknown" }).count))
+            variance: encodable(
+                VarianceReport(
+                    dataset: key.dataset, configuration: configuration, metric: key.metric,
+                    seed: VarianceDecomposition.oneWay(groups: ordered),
+                    hardwareClasses: Set(rows.map { $0.hardwareClass ?? "unknown" }).count)))
+    }
+
+    /// The value when JSON can carry it (every number finite), else nil: the sections whose numbers overflow
+    /// for values near ±1e308 are left out of the report rather than failing it.
+    static func encodable<T: Encodable>(_ value: T?) -> T? {
+        guard let value, (try? JSONEncoder().encode(value)) != nil else { return nil }
+        return value
     }
 
     /// What ``cell(_:rows:bootstrap:)`` computes for one (dataset, configuration, metric).

@@ -52,7 +52,8 @@ public struct StudyRepository: Sendable {
         let gpus = spec.run.resources.gpus
         let memory = spec.run.resources.memoryBytes
         let count = tasks.count
-        let groupSize = spec.matrix.replicas
+        let groupSizes = tasks.map { Int32($0.groupSize) }
+        let distinctAccounts = tasks.map(\.distinctAccounts)
         let network = spec.run.network
         let preprint = spec.preprint
         let newID = UUID()
@@ -143,11 +144,12 @@ public struct StudyRepository: Sendable {
             try await connection.query(
                 """
                 INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes, group_size, network, state)
+                                   max_attempts, gpus, memory_bytes, group_size, network, state, distinct_accounts)
                 SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
-                       \(groupSize), \(network), \(taskState)
+                       n, \(network), \(taskState), x
                 FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
-                            \(replicas)::int[], \(arguments)::text[]) AS t(g, d, s, c, r, a)
+                            \(replicas)::int[], \(arguments)::text[], \(groupSizes)::int[],
+                            \(distinctAccounts)::boolean[]) AS t(g, d, s, c, r, a, n, x)
                 """, logger: logger)
             if submission != .pending {
                 // Delivered only if the transaction commits: waiting workers wake up for the new tasks.

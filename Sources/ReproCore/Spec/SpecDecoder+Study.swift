@@ -1,5 +1,5 @@
 extension SpecDecoder {
-    static let topLevelKeys = ["preprint", "code", "environment", "run", "matrix", "claims"]
+    static let topLevelKeys = ["preprint", "code", "environment", "run", "matrix", "claims", "metrics", "verification"]
 
     /// The whole spec, or nil when anything is wrong (then ``issues`` says what).
     func decodeStudy(_ root: SpecNode?) -> StudySpec? {
@@ -15,6 +15,8 @@ extension SpecDecoder {
         let matrix = required(top, "matrix").map { decodeMatrix($0, at: "matrix") } ?? MatrixParts()
         let run = required(top, "run").flatMap { decodeRun($0, at: "run", matrix: matrix) }
         let claims = top["claims"].map { decodeClaims($0, at: "claims", matrix: matrix) } ?? []
+        let metrics = top["metrics"].map { decodeMetricRanges($0, at: "metrics") }
+        let verification = top["verification"].map { decodeVerification($0, at: "verification", matrix: matrix) }
 
         guard issues.isEmpty, let preprint, let code, let run, let matrixSpec = matrix.spec, let claims else {
             if issues.isEmpty { report("", "the spec could not be read", line: root.line) }
@@ -22,7 +24,7 @@ extension SpecDecoder {
         }
         return StudySpec(
             preprint: preprint, code: code, environment: environment ?? nil, run: run, matrix: matrixSpec,
-            claims: claims)
+            claims: claims, metrics: metrics ?? nil, verification: verification ?? nil)
     }
 
     // MARK: - Preprint

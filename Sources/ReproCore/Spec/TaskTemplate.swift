@@ -12,10 +12,16 @@ public struct TaskTemplate: Sendable, Hashable, Codable {
     public var seedGroup: Int
     /// The command with every placeholder substituted.
     public var arguments: [String]
+    /// Replicas in this task's seed group (the matrix's `replicas`, one more when spot-checked).
+    public var groupSize: Int
+    /// Whether the group is spot-checked (`verification`): its replicas go to workers of distinct
+    /// volunteer accounts, not only distinct workers.
+    public var distinctAccounts: Bool
 
     /// Creates a task template.
     public init(
-        dataset: String, seed: Int64, configuration: String?, replica: Int, seedGroup: Int, arguments: [String]
+        dataset: String, seed: Int64, configuration: String?, replica: Int, seedGroup: Int, arguments: [String],
+        groupSize: Int = 1, distinctAccounts: Bool = false
     ) {
         self.dataset = dataset
         self.seed = seed
@@ -23,5 +29,7 @@ public struct TaskTemplate: Sendable, Hashable, Codable {
         self.replica = replica
         self.seedGroup = seedGroup
         self.arguments = arguments
+        self.groupSize = groupSize
+        self.distinctAccounts = distinctAccounts
     }
 }

@@ -14,6 +14,6 @@ extension JobSpec {
         self.init(
             code: code, requirements: requirements, timeoutSeconds: spec.run.timeoutSeconds,
             memoryBytes: spec.run.resources.memoryBytes, cpus: spec.run.resources.cpus, gpus: spec.run.resources.gpus,
-            network: spec.run.network)
+            network: spec.run.network, metricRanges: spec.metrics)
     }
 }

@@ -110,19 +110,24 @@ public struct JobSpec: Codable, Sendable, Equatable {
     /// Whether the job may use the network (`run.network: true`); leased only to workers that allow it.
     /// Without it the worker runs the job with no network at all.
     public var network: Bool
+    /// The study's declared metric ranges (`metrics` in the spec), so the worker reports an implausible
+    /// value as a failed attempt itself; the coordinator checks again. Nil (left out) when none is declared.
+    public var metricRanges: [String: MetricRange]?
 
     enum CodingKeys: String, CodingKey {
         case code, requirements
         case timeoutSeconds = "timeout_seconds"
         case memoryBytes = "memory_bytes"
         case cpus, gpus, network
+        case metricRanges = "metric_ranges"
     }
 
     /// Creates a job spec.
     public init(
         code: CodeReference, requirements: String?, timeoutSeconds: Int, memoryBytes: Int64, cpus: Int, gpus: Int,
-        network: Bool = false
+        network: Bool = false, metricRanges: [String: MetricRange]? = nil
     ) {
+        self.metricRanges = metricRanges
         self.code = code
         self.requirements = requirements
         self.timeoutSeconds = timeoutSeconds
@@ -143,6 +148,7 @@ public struct JobSpec: Codable, Sendable, Equatable {
         cpus = try container.decode(Int.self, forKey: .cpus)
         gpus = try container.decode(Int.self, forKey: .gpus)
         network = try container.decodeIfPresent(Bool.self, forKey: .network) ?? false
+        metricRanges = try container.decodeIfPresent([String: MetricRange].self, forKey: .metricRanges)
     }
 }
 

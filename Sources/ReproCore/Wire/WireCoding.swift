@@ -10,6 +10,27 @@ public enum WireCoding {
         return encoder
     }
 
+    /// Encodes with ``encoder()``; a non-finite number anywhere in `value` (which JSON cannot carry and
+    /// which makes `JSONEncoder` throw) is written as `null` instead, and `replacedNonFinite` says so.
+    ///
+    /// The statistics already leave out what overflows; this is the last line of defence, so one such
+    /// number missed somewhere never turns a whole report or page into an error for good.
+    public static func encodeNullingNonFinite<T: Encodable>(_ value: T) throws -> (data: Data, replacedNonFinite: Bool) {
+        do {
+            return (try encoder().encode(value), false)
+        } catch EncodingError.invalidValue(let invalid, _) where invalid is Double || invalid is Float {
+            let fallback = encoder()
+            // A control character is always escaped in JSON, so the quoted, escaped sentinel marks the
+            // numbers; a stored text that were exactly this string would become null too (names refuse
+            // control characters, so none can be).
+            let sentinel = "\u{1}repro-non-finite\u{1}"
+            fallback.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: sentinel, negativeInfinity: sentinel, nan: sentinel)
+            let text = String(decoding: try fallback.encode(value), as: UTF8.self)
+            return (Data(text.replacingOccurrences(of: #""\u0001repro-non-finite\u0001""#, with: "null").utf8), true)
+        }
+    }
+
     /// A decoder matching ``encoder()``; accepts dates with or without fractional seconds.
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()

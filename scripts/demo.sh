@@ -143,7 +143,8 @@ step "following study $study_id"
 "$bin/repro" report "$study_id"
 
 step "what the workers checked before running anything (from their logs)"
-grep -h "signature verified" "$demo_dir"/worker-*.log | head -n 3 || echo "(no task ran in this run: the study was already complete)"
+verified=$(grep -h ": signature verified (key" "$demo_dir"/worker-*.log | head -n 3 || true)
+echo "${verified:-(no task ran in this run: the study was already complete)}"
 REPRO_KEY=$moderator_key "$bin/repro" review log --limit 3
 
 preprint=$(awk -F'"' '/^  id:/ {print $2; exit}' "$spec")

@@ -28,9 +28,12 @@ struct WorkerCredentials: Codable, Sendable {
             throw WorkerError("cannot make \(privateDirectory.path) private: \(String(cString: strerror(errno)))")
         }
         let old = directory.appendingPathComponent("worker.json")
-        if FileManager.default.fileExists(atPath: old.path), !FileManager.default.fileExists(atPath: file(in: directory).path) {
+        if FileManager.default.fileExists(atPath: old.path),
+            !FileManager.default.fileExists(atPath: file(in: directory).path)
+        {
             guard rename(old.path, file(in: directory).path) == 0 else {
-                throw WorkerError("cannot move \(old.path) into \(privateDirectory.path): \(String(cString: strerror(errno)))")
+                throw WorkerError(
+                    "cannot move \(old.path) into \(privateDirectory.path): \(String(cString: strerror(errno)))")
             }
         }
     }
@@ -44,23 +47,28 @@ struct WorkerCredentials: Codable, Sendable {
     }
 
     func save(in directory: URL) throws {
-        try Self.preparePrivateDirectory(in: directory)
-        let url = Self.file(in: directory)
+        // The token is a secret: readable by this user only, from the moment the file exists.
+        try Self.writePrivately(
+            try JSONEncoder().encode(self), to: Self.file(in: directory), in: directory, what: "the worker token")
+    }
+
+    /// Writes `data` to `url` in the private folder: a 0600 temporary file renamed over it, so a crash
+    /// leaves the old file or the new one, never half of one. Used for the token and the pinned keys.
+    static func writePrivately(_ data: Data, to url: URL, in directory: URL, what: String) throws {
+        try preparePrivateDirectory(in: directory)
         let temporary = url.appendingPathExtension("tmp")
-        let data = try JSONEncoder().encode(self)
         // A leftover of a crashed save would make the exclusive create fail.
         unlink(temporary.path)
         do {
-            // The token is a secret: readable by this user only, from the moment the file exists.
             try ContentCache.writeDurably(data, to: temporary, mode: 0o600)
         } catch {
             unlink(temporary.path)
-            throw WorkerError("cannot save the worker token in \(url.path): \(error)")
+            throw WorkerError("cannot save \(what) in \(url.path): \(error)")
         }
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)
-            throw WorkerError("cannot save the worker token in \(url.path): \(reason)")
+            throw WorkerError("cannot save \(what) in \(url.path): \(reason)")
         }
     }
 }

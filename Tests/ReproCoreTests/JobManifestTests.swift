@@ -69,13 +69,7 @@ struct JobManifestTests {
         func entry(_ key: Curve25519.Signing.PrivateKey, endorsedBy: Curve25519.Signing.PrivateKey?) throws
             -> SigningKeyring.Entry
         {
-            SigningKeyring.Entry(
-                keyID: SigningKeyring.keyID(of: key.publicKey),
-                publicKey: key.publicKey.rawRepresentation.base64EncodedString(),
-                createdAt: Date(), endorsedBy: endorsedBy.map { SigningKeyring.keyID(of: $0.publicKey) },
-                endorsement: try endorsedBy.map {
-                    try $0.signature(for: SigningKeyring.endorsementMessage(for: key.publicKey)).base64EncodedString()
-                })
+            try SigningKeyring.Entry(key: key.publicKey, createdAt: Date(), endorser: endorsedBy)
         }
         let idA = SigningKeyring.keyID(of: a.publicKey)
         let chain = SigningKeyring(keys: [

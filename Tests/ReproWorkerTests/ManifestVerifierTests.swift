@@ -115,13 +115,7 @@ struct CoordinatorKeyPinTests {
     static func entry(_ key: Curve25519.Signing.PrivateKey, endorsedBy: Curve25519.Signing.PrivateKey? = nil) throws
         -> SigningKeyring.Entry
     {
-        SigningKeyring.Entry(
-            keyID: SigningKeyring.keyID(of: key.publicKey),
-            publicKey: key.publicKey.rawRepresentation.base64EncodedString(),
-            createdAt: Date(), endorsedBy: endorsedBy.map { SigningKeyring.keyID(of: $0.publicKey) },
-            endorsement: try endorsedBy.map {
-                try $0.signature(for: SigningKeyring.endorsementMessage(for: key.publicKey)).base64EncodedString()
-            })
+        try SigningKeyring.Entry(key: key.publicKey, createdAt: Date(), endorser: endorsedBy)
     }
 
     @Test("the first start pins what the coordinator presents; the saved pins come back")

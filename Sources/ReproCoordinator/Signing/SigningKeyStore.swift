@@ -94,14 +94,10 @@ public struct SigningKeyStore: Sendable {
         try prepare()
         let old = try currentKey()
         let new = Curve25519.Signing.PrivateKey()
-        let endorsement = try old.signature(for: SigningKeyring.endorsementMessage(for: new.publicKey))
         let oldID = SigningKeyring.keyID(of: old.publicKey)
         let newID = SigningKeyring.keyID(of: new.publicKey)
         var keyring = try readKeyring()
-        keyring.keys.append(
-            .init(
-                keyID: newID, publicKey: new.publicKey.rawRepresentation.base64EncodedString(), createdAt: Date(),
-                endorsedBy: oldID, endorsement: endorsement.base64EncodedString()))
+        keyring.keys.append(try .init(key: new.publicKey, createdAt: Date(), endorser: old))
         // The keyring first: a crash between the two writes leaves an unused public key, never a key
         // that signs what no keyring lists.
         try writeKeyring(keyring)

@@ -42,6 +42,18 @@ public struct SigningKeyring: Codable, Sendable, Equatable {
             self.endorsement = endorsement
         }
 
+        /// The entry of `key`, endorsed by `endorser` (the key current when `key` was made by rotation).
+        public init(key: Curve25519.Signing.PublicKey, createdAt: Date, endorser: Curve25519.Signing.PrivateKey? = nil)
+            throws
+        {
+            self.init(
+                keyID: SigningKeyring.keyID(of: key), publicKey: key.rawRepresentation.base64EncodedString(),
+                createdAt: createdAt, endorsedBy: endorser.map { SigningKeyring.keyID(of: $0.publicKey) },
+                endorsement: try endorser.map {
+                    try $0.signature(for: SigningKeyring.endorsementMessage(for: key)).base64EncodedString()
+                })
+        }
+
         /// The key itself, when `publicKey` is a valid Ed25519 key whose id is `keyID`.
         public var key: Curve25519.Signing.PublicKey? {
             guard let raw = Data(base64Encoded: publicKey),

@@ -96,21 +96,9 @@ struct CoordinatorKeyPin: Codable, Sendable, Equatable {
     }
 
     func save(in workDirectory: URL) throws {
-        try WorkerCredentials.preparePrivateDirectory(in: workDirectory)
-        let url = Self.file(in: workDirectory)
-        let temporary = url.appendingPathExtension("tmp")
-        unlink(temporary.path)
-        do {
-            try ContentCache.writeDurably(try WireCoding.encoder().encode(self), to: temporary, mode: 0o600)
-        } catch {
-            unlink(temporary.path)
-            throw WorkerError("cannot save the pinned coordinator keys in \(url.path): \(error)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            unlink(temporary.path)
-            throw WorkerError(
-                "cannot save the pinned coordinator keys in \(url.path): \(String(cString: strerror(errno)))")
-        }
+        try WorkerCredentials.writePrivately(
+            try WireCoding.encoder().encode(self), to: Self.file(in: workDirectory), in: workDirectory,
+            what: "the pinned coordinator keys")
     }
 }
 

@@ -50,10 +50,16 @@ public func buildApplication(
     services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
     services.append(
         ScoreMaintainer(scores: ScoreRepository(client: database, studies: studies, logger: logger), gate: gate, logger: logger))
+    let identities = IdentityCache(ttl: configuration.authCacheTTL)
+    services.append(
+        IdentityRefresher(
+            cache: identities, accounts: accounts,
+            recentUse: configuration.authCacheTTL + .milliseconds(Int(policy.maxWaitSeconds * 1000)), gate: gate,
+            logger: logger))
 
     let router = buildRouter(
         configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
-        studies: studies, logger: logger
+        studies: studies, identities: identities, logger: logger
     ).router
     var app = Application(
         router: router,
@@ -89,12 +95,23 @@ public func buildRouter(
     configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
     accounts: AccountRepository, studies: StudyRepository, logger: Logger
 ) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
+    buildRouter(
+        configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
+        studies: studies, identities: IdentityCache(ttl: configuration.authCacheTTL), logger: logger)
+}
+
+/// ``buildRouter(configuration:database:wakeup:queue:accounts:studies:logger:)`` over an identity cache
+/// that an ``IdentityRefresher`` keeps confirmed.
+func buildRouter(
+    configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
+    accounts: AccountRepository, studies: StudyRepository, identities: IdentityCache, logger: Logger
+) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware<AppRequestContext>())
     router.add(middleware: LogRequestsMiddleware(.debug))
     // Before the authenticator: the key lookup counts against the request's database time too.
     router.add(middleware: DatabaseBudgetMiddleware<AppRequestContext>(budget: configuration.databaseDeadline))
-    router.add(middleware: Authenticator(accounts: accounts, cacheTTL: configuration.authCacheTTL))
+    router.add(middleware: Authenticator(accounts: accounts, cache: identities))
     router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
     let routes = RouteGuard(router: router)
     let policy = configuration.policy

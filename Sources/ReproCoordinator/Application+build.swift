@@ -61,10 +61,16 @@ public func buildApplication(
             reliability: ReliabilityRepository(client: database, logger: logger),
             quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
             interval: .seconds(1), gate: gate, logger: logger))
+    let identities = IdentityCache(ttl: configuration.authCacheTTL)
+    services.append(
+        IdentityRefresher(
+            cache: identities, accounts: accounts,
+            recentUse: configuration.authCacheTTL + .milliseconds(Int(policy.maxWaitSeconds * 1000)), gate: gate,
+            logger: logger))
 
     let router = buildRouter(
         configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
-        studies: studies, signer: signer, logger: logger
+        studies: studies, signer: signer, identities: identities, logger: logger
     ).router
     var app = Application(
         router: router,
@@ -103,12 +109,24 @@ public func buildRouter(
     configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
     accounts: AccountRepository, studies: StudyRepository, signer: SigningKeyStore, logger: Logger
 ) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
+    buildRouter(
+        configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
+        studies: studies, signer: signer, identities: IdentityCache(ttl: configuration.authCacheTTL), logger: logger)
+}
+
+/// ``buildRouter(configuration:database:wakeup:queue:accounts:studies:signer:logger:)`` over an identity
+/// cache that an ``IdentityRefresher`` keeps confirmed.
+func buildRouter(
+    configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
+    accounts: AccountRepository, studies: StudyRepository, signer: SigningKeyStore, identities: IdentityCache,
+    logger: Logger
+) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
     let router = Router(context: AppRequestContext.self)
     router.add(middleware: ProblemMiddleware<AppRequestContext>())
     router.add(middleware: LogRequestsMiddleware(.debug))
     // Before the authenticator: the key lookup counts against the request's database time too.
     router.add(middleware: DatabaseBudgetMiddleware<AppRequestContext>(budget: configuration.databaseDeadline))
-    router.add(middleware: Authenticator(accounts: accounts, cacheTTL: configuration.authCacheTTL))
+    router.add(middleware: Authenticator(accounts: accounts, cache: identities))
     router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
     let routes = RouteGuard(router: router)
     let policy = configuration.policy

@@ -6,19 +6,25 @@ import Synchronization
 /// Resolves the `Authorization: Bearer <key>` header to an ``Identity`` for the rest of the chain.
 /// It never refuses a request itself: each route's ``RouteGuard`` decides, so public routes stay public.
 ///
-/// Lookups are cached for a few seconds because every worker request carries a token and the lease
-/// path should not pay a database round trip for it; a revoked key therefore stays valid for at most
-/// `cacheTTL`.
+/// Lookups are cached because every worker request carries a token and the lease path should not
+/// pay a database round trip for it. ``IdentityRefresher`` re-reads the cached identities of keys in
+/// use in one query every half `cacheTTL`, so a worker that long-polls back to back is not looked up
+/// again per poll, and a revoked key still stays valid for at most `cacheTTL`.
 public struct Authenticator: RouterMiddleware {
     public typealias Context = AppRequestContext
 
     let accounts: AccountRepository
     let cache: IdentityCache
 
-    /// Creates the middleware.
+    /// Creates the middleware with a cache of its own.
     public init(accounts: AccountRepository, cacheTTL: Duration = .seconds(10)) {
+        self.init(accounts: accounts, cache: IdentityCache(ttl: cacheTTL))
+    }
+
+    /// Creates the middleware over a cache that an ``IdentityRefresher`` keeps fresh.
+    init(accounts: AccountRepository, cache: IdentityCache) {
         self.accounts = accounts
-        self.cache = IdentityCache(ttl: cacheTTL)
+        self.cache = cache
     }
 
     /// Sets `context.identity` when the request carries a valid key.
@@ -47,40 +53,5 @@ public struct Authenticator: RouterMiddleware {
             }
         }
         return try await next(request, context)
-    }
-}
-
-/// A small time-bounded cache of key hash → identity.
-final class IdentityCache: Sendable {
-    private struct Entry {
-        var identity: Identity
-        var expires: ContinuousClock.Instant
-    }
-
-    private let entries = Mutex<[Data: Entry]>([:])
-    private let ttl: Duration
-    private let capacity = 10_000
-
-    init(ttl: Duration) { self.ttl = ttl }
-
-    func lookup(_ hash: Data) -> Identity? {
-        let now = ContinuousClock.now
-        return entries.withLock { entries in
-            guard let entry = entries[hash] else { return nil }
-            if entry.expires < now {
-                entries[hash] = nil
-                return nil
-            }
-            return entry.identity
-        }
-    }
-
-    func store(_ identity: Identity, for hash: Data) {
-        guard ttl > .zero else { return }
-        let expires = ContinuousClock.now + ttl
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-            entries[hash] = Entry(identity: identity, expires: expires)
-        }
     }
 }

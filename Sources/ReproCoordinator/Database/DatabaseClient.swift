@@ -23,6 +23,11 @@ public struct DatabaseClient: Sendable {
     public let deadline: Duration
     let logger: Logger
     let watch = ConnectionWatch()
+    private let counter = CallCounter()
+
+    /// How many calls this client has made (each a query or a transaction); tests and benchmarks
+    /// count what a path costs with it.
+    public var calls: Int { counter.value }
 
     /// Wraps a running (or soon running) pool.
     public init(_ postgres: PostgresClient, deadline: Duration = .seconds(10), logger: Logger) {
@@ -55,6 +60,7 @@ public struct DatabaseClient: Sendable {
     func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, Deadline.Handle) async throws -> T
     ) async throws -> T {
+        counter.increment()
         let budget = DatabaseBudget.current
         let limit = try budget?.limit(cap: deadline) ?? deadline
         let started = ContinuousClock.now
@@ -145,4 +151,13 @@ final class HeldConnection: Sendable {
             _ = connection.close() as EventLoopFuture<Void>
         }
     }
+}
+
+/// A shared count of calls (the client is a struct, copied into every repository).
+private final class CallCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    var value: Int { count.load(ordering: .relaxed) }
+
+    func increment() { count.add(1, ordering: .relaxed) }
 }

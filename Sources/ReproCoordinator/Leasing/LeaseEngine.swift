@@ -68,6 +68,11 @@ public struct LeaseEngine: Sendable {
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero || Task.isCancelled { return [] }
             await wakeup.wait(after: generation, timeout: remaining, unless: stop)
+            // No signal while waiting means nothing was queued, requeued or became due since the
+            // statement above found nothing (every such change notifies, and the LISTEN connection
+            // signals when it reconnects, as it may have missed some): looking again would find
+            // nothing too, so an idle long-poll ends without a second statement (issue 10, part 4).
+            if wakeup.generation == generation { return [] }
         }
     }
 

@@ -35,6 +35,30 @@ public struct AccountRepository: Sendable {
         return nil
     }
 
+    /// The identities owning these key hashes, for the keys still unrevoked: one query for any number
+    /// of keys (``IdentityRefresher``).
+    func identities(forKeyHashes hashes: [Data]) async throws -> [Data: Identity] {
+        // bytea arrays have no binding here; the hashes travel as hex text.
+        let hex = hashes.map { hash in hash.map { String(format: "%02x", $0) }.joined() }
+        let rows = try await client.query(
+            """
+            SELECT k.key_hash, a.id, a.roles, w.id, w.memory_bytes, w.gpus
+            FROM api_keys k
+            JOIN accounts a ON a.id = k.account_id
+            LEFT JOIN workers w ON w.account_id = a.id
+            WHERE k.key_hash IN (SELECT decode(h, 'hex') FROM unnest(\(hex)::text[]) AS h) AND k.revoked_at IS NULL
+            """, logger: logger)
+        var found: [Data: Identity] = [:]
+        for try await (hash, id, roles, workerID, memory, gpus)
+            in rows.decode((Data, UUID, [String], UUID?, Int64?, Int?).self)
+        {
+            found[hash] = Identity(
+                accountID: id, roles: Set(roles.compactMap(Role.init(rawValue:))), workerID: workerID,
+                workerMemoryBytes: memory ?? 0, workerGPUs: gpus ?? 0)
+        }
+        return found
+    }
+
     /// Creates an account with its first key, in one transaction.
     public func createAccount(name: String, roles: [Role], key: String = APIKey.generate()) async throws
         -> AccountCreated

@@ -22,7 +22,7 @@ struct CoordinatorHarness {
     /// `testing: .live` serves on a real socket (tests that open and drop their own connections).
     static func run<T: Sendable>(
         policy: LeasePolicy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
-        limits: SpecLimits = .default, testing: TestingSetup = .router,
+        limits: SpecLimits = .default, testing: TestingSetup = .router, authCacheTTL: Duration = .zero,
         _ body: @Sendable (CoordinatorHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: "test.coordinator")
@@ -33,7 +33,7 @@ struct CoordinatorHarness {
         do {
             let configuration = CoordinatorConfiguration(
                 database: .url(database.url), migrationsDirectory: migrationsDirectory.path, policy: policy,
-                adminKey: adminKey, specLimits: limits, authCacheTTL: .zero, maxConnections: 30,
+                adminKey: adminKey, specLimits: limits, authCacheTTL: authCacheTTL, maxConnections: 30,
                 signingKey: keyDirectory.appendingPathComponent("signing.key").path)
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
             let value = try await app.test(testing) { client in

@@ -40,7 +40,8 @@ struct DatabaseCrashTests {
         // A dedicated cluster on a fixed port: crashing it must not disturb other suites, and the
         // coordinator must find it again at the same address.
         let postgres = EmbeddedPostgres(
-            configuration: .init(dataDirectory: root.appendingPathComponent("pg"), port: Paths.freePort()), logger: logger)
+            configuration: .init(dataDirectory: root.appendingPathComponent("pg"), port: Paths.freePort()),
+            logger: logger)
         _ = try await postgres.start()
         let url = try #require(await postgres.databaseURL).urlString
         let cluster = try Cluster(databaseURL: url)
@@ -66,7 +67,9 @@ struct DatabaseCrashTests {
         var tokens: [String] = []
         for index in 0..<Self.workers {
             let registered = try await volunteer.registerWorker(
-                WorkerRegistration(name: "fake-\(index)", slots: Self.batch, cpus: 1, memoryBytes: 8 << 30, gpus: 0, hardwareClass: "fake"))
+                WorkerRegistration(
+                    name: "fake-\(index)", slots: Self.batch, cpus: 1, memoryBytes: 8 << 30, gpus: 0,
+                    hardwareClass: "fake"))
             tokens.append(registered.token)
         }
 
@@ -243,19 +246,19 @@ struct DatabaseCrashTests {
         let seeds = 25
         let datasets = (0..<(tasks / seeds)).map { "d\($0)" }.joined(separator: ", ")
         try """
-            preprint: {id: "\(preprint)", title: "Database crash"}
-            code: {bundle: .}
-            run:
-              command: ["python3", "noop.py", "--seed", "{seed}", "--dataset", "{dataset}"]
-              timeout: 1m
-              resources: {cpus: 1, memory: 256MiB, gpus: 0}
-              max_attempts: 10
-            matrix:
-              seeds: {from: 0, count: \(seeds)}
-              datasets: [\(datasets)]
-            claims:
-              - {metric: accuracy, dataset: d0, value: 0.9, direction: higher, tolerance: 0.05}
-            """.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
+        preprint: {id: "\(preprint)", title: "Database crash"}
+        code: {bundle: .}
+        run:
+          command: ["python3", "noop.py", "--seed", "{seed}", "--dataset", "{dataset}"]
+          timeout: 1m
+          resources: {cpus: 1, memory: 256MiB, gpus: 0}
+          max_attempts: 10
+        matrix:
+          seeds: {from: 0, count: \(seeds)}
+          datasets: [\(datasets)]
+        claims:
+          - {metric: accuracy, dataset: d0, value: 0.9, direction: higher, tolerance: 0.05}
+        """.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
         return directory.appendingPathComponent("study.yaml")
     }
 }

@@ -27,14 +27,7 @@ struct GhostBenchCommand: AsyncParsableCommand {
             poller and who holds it.
             """)
 
-    @Option(help: "URL of the cluster's maintenance database; a fresh database is created there and dropped after.")
-    var maintenanceURL: String
-
-    @Option(help: "The repro-coordinator executable (default .build-release/release/repro-coordinator).")
-    var coordinator = ".build-release/release/repro-coordinator"
-
-    @Option(help: "Folder of migration files (default migrations).")
-    var migrations = "migrations"
+    @OptionGroup var spawned: SpawnedCoordinatorOptions
 
     @Option(help: "Dead pollers per round (default 10).")
     var dead = 10
@@ -43,23 +36,9 @@ struct GhostBenchCommand: AsyncParsableCommand {
     var rounds = 20
 
     func run() async throws {
-        var logger = Logger(label: "repro-bench")
-        logger.logLevel = .warning
-        let (database, maintenanceRunner) = try await BenchDatabase.open(
-            databaseURL: nil, maintenanceURL: maintenanceURL, logger: logger)
-        defer { maintenanceRunner.cancel() }
-        let process = try await CoordinatorProcess.start(
-            executable: coordinator, database: database.url, migrations: migrations, extra: [])
-        let outcome: Result<Void, any Error>
-        do {
+        try await spawned.run { process, database, logger in
             try await measure(process: process, database: database, logger: logger)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
         }
-        process.stop()
-        try? await database.drop()
-        try outcome.get()
     }
 
     private func measure(process: CoordinatorProcess, database: BenchDatabase, logger: Logger) async throws {

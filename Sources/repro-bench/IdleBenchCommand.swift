@@ -27,14 +27,7 @@ struct IdleBenchCommand: AsyncParsableCommand {
             resident memory over --measure-seconds after a warm-up of one wait.
             """)
 
-    @Option(help: "URL of the cluster's maintenance database; a fresh database is created there and dropped after.")
-    var maintenanceURL: String
-
-    @Option(help: "The repro-coordinator executable (default .build-release/release/repro-coordinator).")
-    var coordinator = ".build-release/release/repro-coordinator"
-
-    @Option(help: "Folder of migration files (default migrations).")
-    var migrations = "migrations"
+    @OptionGroup var spawned: SpawnedCoordinatorOptions
 
     @Option(help: "Idle workers, one connection and one long-poll each (default 10000).")
     var workers = 10_000
@@ -64,29 +57,20 @@ struct IdleBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var logger = Logger(label: "repro-bench")
-        logger.logLevel = .warning
-        let (database, maintenanceRunner) = try await BenchDatabase.open(
-            databaseURL: nil, maintenanceURL: maintenanceURL, logger: logger)
-        defer { maintenanceRunner.cancel() }
-        let process = try await CoordinatorProcess.start(
-            executable: coordinator, database: database.url, migrations: migrations, extra: [])
-        var http = HTTPClient.Configuration()
-        // One connection per worker, as separate machines would have.
-        http.connectionPool = .init(
-            idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: workers + 16)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
-        let outcome: Result<Void, any Error>
-        do {
-            try await measure(process: process, database: database, http: client, logger: logger)
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
+        try await spawned.run { process, database, logger in
+            var http = HTTPClient.Configuration()
+            // One connection per worker, as separate machines would have.
+            http.connectionPool = .init(
+                idleTimeout: .seconds(120), concurrentHTTP1ConnectionsPerHostSoftLimit: workers + 16)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
+            do {
+                try await measure(process: process, database: database, http: client, logger: logger)
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
+            try await client.shutdown()
         }
-        try? await client.shutdown()
-        process.stop()
-        try? await database.drop()
-        try outcome.get()
     }
 
     private func measure(process: CoordinatorProcess, database: BenchDatabase, http: HTTPClient, logger: Logger)

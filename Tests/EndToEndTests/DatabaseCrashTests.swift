@@ -33,26 +33,9 @@ struct DatabaseCrashTests {
         "restart PostgreSQL immediately under 16 in-flight result batches, three times: no request hangs, the score catches up, SIGTERM stops the coordinator",
         .timeLimit(.minutes(10)))
     func immediateRestartsUnderLoad() async throws {
-        var logger = Logger(label: "test.crash")
-        logger.logLevel = .warning
-        let root = try Paths.temporaryDirectory("reprogrid-crash")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
-        // A dedicated cluster on a fixed port: crashing it must not disturb other suites, and the
-        // coordinator must find it again at the same address.
-        let postgres = EmbeddedPostgres(
-            configuration: .init(dataDirectory: root.appendingPathComponent("pg"), port: Paths.freePort()),
-            logger: logger)
-        _ = try await postgres.start()
-        let url = try #require(await postgres.databaseURL).urlString
-        let cluster = try Cluster(databaseURL: url)
-        do {
+        try await Cluster.withDedicatedPostgres("crash") { cluster, postgres, root in
             try await crashes(cluster, postgres: postgres, root: root)
-        } catch {
-            Issue.record("database crash run failed: \(error)\n\(cluster.dumpLogs())")
         }
-        await cluster.stopAll()
-        try? await postgres.stop()
-        try? FileManager.default.removeItem(at: root)
     }
 
     func crashes(_ cluster: Cluster, postgres: EmbeddedPostgres, root: URL) async throws {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|all]` (default all).
+# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|all]` (default all).
 #
 # Builds repro-bench in release mode (its own scratch path, .build-release), starts a throwaway
 # PostgreSQL cluster under /tmp, runs the lease → result benchmark for each worker count in
 # BENCH_WORKERS (default "8 32") with BENCH_TASKS tasks (default 20000) and BENCH_BATCH per lease
 # (default 10) — each followed by pgbench with the lease statement on the same cluster — then the report
-# benchmark, and always stops the cluster afterwards.
+# benchmark, and always stops the cluster afterwards. `idle` (BENCH_IDLE_WORKERS idle long-polling
+# workers, default 10000) and `ghost` run a release repro-coordinator as its own process.
 #
 # The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh).
 # That makes commits cheaper than on a durable server, for the coordinator and for pgbench alike: the
@@ -20,9 +21,9 @@ source "$repo_root/scripts/lib/sandbox.sh"
 
 which=${1:-all}
 case $which in
-    lease | report | sandbox | all) ;;
+    lease | report | sandbox | idle | ghost | all) ;;
     *)
-        echo "usage: scripts/bench.sh [lease|report|sandbox|all]" >&2
+        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|all]" >&2
         exit 2
         ;;
 esac
@@ -31,6 +32,8 @@ tasks=${BENCH_TASKS:-20000}
 batch=${BENCH_BATCH:-10}
 # Extra options for `repro-bench lease`, e.g. BENCH_LEASE_ARGS="--explain --auth-cache-seconds 0".
 read -r -a lease_args <<<"${BENCH_LEASE_ARGS:-}"
+# Extra options for `repro-bench idle`, e.g. BENCH_IDLE_ARGS="--connections-only".
+read -r -a idle_args <<<"${BENCH_IDLE_ARGS:-}"
 
 on_exit() {
     local status=$?
@@ -45,9 +48,11 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "==> building repro-bench (release)"
+echo "==> building repro-bench and repro-coordinator (release)"
 (cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-bench)
+(cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-coordinator)
 bench="$repo_root/.build-release/release/repro-bench"
+coordinator="$repo_root/.build-release/release/repro-coordinator"
 
 echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(free -h | awk '/^Mem:/ {print $2}') RAM, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -64,6 +69,17 @@ on port $REPRO_PG_PORT (fsync=off, synchronous_commit=off)"
         (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers "$workers" \
             --tasks "$tasks" --batch "$batch" --pgbench "$pgbench_bin" ${lease_args[@]+"${lease_args[@]}"})
     done
+fi
+
+if [[ $which == idle || $which == ghost || $which == all ]]; then
+    [[ -n ${REPRO_PG_ROOT:-} ]] || repro_pg_throwaway_start
+    if [[ $which == idle || $which == all ]]; then
+        (cd "$repo_root" && "$bench" idle --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator" \
+            --workers "${BENCH_IDLE_WORKERS:-10000}" ${idle_args[@]+"${idle_args[@]}"})
+    fi
+    if [[ $which == ghost || $which == all ]]; then
+        (cd "$repo_root" && "$bench" ghost --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator")
+    fi
 fi
 
 if [[ $which == report || $which == all ]]; then

@@ -15,8 +15,6 @@ import Foundation
 enum ChildProcess {
     /// Runs `program` (a path, or a name looked up on the PATH) and fails with its output on a non-zero exit.
     static func run(_ program: String, arguments: [String], environment: [String: String]? = nil) async throws -> String {
-        let argv = [program] + arguments
-        let environment = environment ?? ProcessInfo.processInfo.environment
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw BenchError("cannot create a pipe: \(String(cString: strerror(errno)))") }
         let (readEnd, writeEnd) = (ends[0], ends[1])
@@ -28,7 +26,49 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, STDERR_FILENO)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        let pid: pid_t
+        do {
+            pid = try spawn(program, arguments: arguments, environment: environment, actions: &actions)
+        } catch {
+            close(writeEnd)
+            close(readEnd)
+            throw error
+        }
+        close(writeEnd)
 
+        // Read to the end before waiting (a full pipe would block the child), off the cooperative pool.
+        let (data, exitStatus) = await Task.detached { () -> (Data, Int32) in
+            let handle = FileHandle(fileDescriptor: readEnd, closeOnDealloc: true)
+            let data = (try? handle.readToEnd()) ?? Data()
+            var waitStatus: Int32 = 0
+            while waitpid(pid, &waitStatus, 0) == -1 && errno == EINTR {}
+            return (data, waitStatus)
+        }.value
+        let text = String(decoding: data, as: UTF8.self)
+        guard exitStatus == 0 else {
+            throw BenchError("\(program) ended with wait status \(exitStatus):\n\(text)")
+        }
+        return text
+    }
+
+    /// Starts `program` in the background with its output appended to `log`; returns its pid.
+    static func start(_ program: String, arguments: [String], log: String) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO)
+        posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
+        return try spawn(program, arguments: arguments, environment: nil, actions: &actions)
+    }
+
+    /// posix_spawnp with a clean signal mask and default dispositions (see the type's comment).
+    private static func spawn(
+        _ program: String, arguments: [String], environment: [String: String]?,
+        actions: inout posix_spawn_file_actions_t
+    ) throws -> pid_t {
+        let argv = [program] + arguments
+        let environment = environment ?? ProcessInfo.processInfo.environment
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -47,24 +87,7 @@ enum ChildProcess {
         defer { for pointer in cArguments + cEnvironment { free(pointer) } }
         var pid: pid_t = 0
         let status = posix_spawnp(&pid, program, &actions, &attributes, cArguments + [nil], cEnvironment + [nil])
-        close(writeEnd)
-        guard status == 0 else {
-            close(readEnd)
-            throw BenchError("cannot start \(program): \(String(cString: strerror(status)))")
-        }
-
-        // Read to the end before waiting (a full pipe would block the child), off the cooperative pool.
-        let (data, exitStatus) = await Task.detached { () -> (Data, Int32) in
-            let handle = FileHandle(fileDescriptor: readEnd, closeOnDealloc: true)
-            let data = (try? handle.readToEnd()) ?? Data()
-            var waitStatus: Int32 = 0
-            while waitpid(pid, &waitStatus, 0) == -1 && errno == EINTR {}
-            return (data, waitStatus)
-        }.value
-        let text = String(decoding: data, as: UTF8.self)
-        guard exitStatus == 0 else {
-            throw BenchError("\(program) ended with wait status \(exitStatus):\n\(text)")
-        }
-        return text
+        guard status == 0 else { throw BenchError("cannot start \(program): \(String(cString: strerror(status)))") }
+        return pid
     }
 }

@@ -33,25 +33,9 @@ struct DatabaseCrashTests {
         "restart PostgreSQL immediately under 16 in-flight result batches, three times: no request hangs, the score catches up, SIGTERM stops the coordinator",
         .timeLimit(.minutes(10)))
     func immediateRestartsUnderLoad() async throws {
-        var logger = Logger(label: "test.crash")
-        logger.logLevel = .warning
-        let root = try Paths.temporaryDirectory("reprogrid-crash")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
-        // A dedicated cluster on a fixed port: crashing it must not disturb other suites, and the
-        // coordinator must find it again at the same address.
-        let postgres = EmbeddedPostgres(
-            configuration: .init(dataDirectory: root.appendingPathComponent("pg"), port: Paths.freePort()), logger: logger)
-        _ = try await postgres.start()
-        let url = try #require(await postgres.databaseURL).urlString
-        let cluster = try Cluster(databaseURL: url)
-        do {
+        try await Cluster.withDedicatedPostgres("crash") { cluster, postgres, root in
             try await crashes(cluster, postgres: postgres, root: root)
-        } catch {
-            Issue.record("database crash run failed: \(error)\n\(cluster.dumpLogs())")
         }
-        await cluster.stopAll()
-        try? await postgres.stop()
-        try? FileManager.default.removeItem(at: root)
     }
 
     func crashes(_ cluster: Cluster, postgres: EmbeddedPostgres, root: URL) async throws {
@@ -66,7 +50,9 @@ struct DatabaseCrashTests {
         var tokens: [String] = []
         for index in 0..<Self.workers {
             let registered = try await volunteer.registerWorker(
-                WorkerRegistration(name: "fake-\(index)", slots: Self.batch, cpus: 1, memoryBytes: 8 << 30, gpus: 0, hardwareClass: "fake"))
+                WorkerRegistration(
+                    name: "fake-\(index)", slots: Self.batch, cpus: 1, memoryBytes: 8 << 30, gpus: 0,
+                    hardwareClass: "fake"))
             tokens.append(registered.token)
         }
 
@@ -243,19 +229,19 @@ struct DatabaseCrashTests {
         let seeds = 25
         let datasets = (0..<(tasks / seeds)).map { "d\($0)" }.joined(separator: ", ")
         try """
-            preprint: {id: "\(preprint)", title: "Database crash"}
-            code: {bundle: .}
-            run:
-              command: ["python3", "noop.py", "--seed", "{seed}", "--dataset", "{dataset}"]
-              timeout: 1m
-              resources: {cpus: 1, memory: 256MiB, gpus: 0}
-              max_attempts: 10
-            matrix:
-              seeds: {from: 0, count: \(seeds)}
-              datasets: [\(datasets)]
-            claims:
-              - {metric: accuracy, dataset: d0, value: 0.9, direction: higher, tolerance: 0.05}
-            """.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
+        preprint: {id: "\(preprint)", title: "Database crash"}
+        code: {bundle: .}
+        run:
+          command: ["python3", "noop.py", "--seed", "{seed}", "--dataset", "{dataset}"]
+          timeout: 1m
+          resources: {cpus: 1, memory: 256MiB, gpus: 0}
+          max_attempts: 10
+        matrix:
+          seeds: {from: 0, count: \(seeds)}
+          datasets: [\(datasets)]
+        claims:
+          - {metric: accuracy, dataset: d0, value: 0.9, direction: higher, tolerance: 0.05}
+        """.write(to: directory.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
         return directory.appendingPathComponent("study.yaml")
     }
 }

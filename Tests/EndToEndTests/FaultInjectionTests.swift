@@ -19,28 +19,13 @@ struct FaultInjectionTests {
 
     @Test("kill -9 workers and a coordinator, restart PostgreSQL: every task done exactly once", .timeLimit(.minutes(10)))
     func nothingIsLost() async throws {
-        var logger = Logger(label: "test.fault")
-        logger.logLevel = .warning
-        let root = try Paths.temporaryDirectory("reprogrid-fault")
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: root.path)
-        // A dedicated cluster on a fixed port: restarting it must not disturb other suites, and the
-        // coordinators must find it again at the same address.
-        let postgres = EmbeddedPostgres(
-            configuration: .init(dataDirectory: root.appendingPathComponent("pg"), port: Paths.freePort()), logger: logger)
-        let configuration = try await postgres.start()
-        let url = try #require(await postgres.databaseURL).urlString
-        let cluster = try Cluster(databaseURL: url)
-        do {
+        try await Cluster.withDedicatedPostgres("fault") { cluster, postgres, root in
             try await chaos(cluster, postgres: postgres, root: root)
-            try await withPostgresClient(configuration, logger: logger) { client in
+            let configuration = try #require(await postgres.databaseURL).configuration()
+            try await withPostgresClient(configuration) { client in
                 try await Self.checkDatabase(client)
             }
-        } catch {
-            Issue.record("fault-injection run failed: \(error)\n\(cluster.dumpLogs())")
         }
-        await cluster.stopAll()
-        try? await postgres.stop()
-        try? FileManager.default.removeItem(at: root)
     }
 
     func chaos(_ cluster: Cluster, postgres: EmbeddedPostgres, root: URL) async throws {

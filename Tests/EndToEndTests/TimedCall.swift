@@ -46,14 +46,17 @@ struct TimedCall: Sendable, CustomStringConvertible {
         request.headers.add(name: "Content-Type", value: "application/json")
         do {
             request.body = .bytes(ByteBuffer(bytes: try WireCoding.encoder().encode(json)))
-            let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+            let milliseconds = Int64(
+                timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
             let response = try await http.execute(request, timeout: .milliseconds(milliseconds))
             let bytes = try await response.body.collect(upTo: 16 << 20)
             return TimedCall(
                 path: path, status: Int(response.status.code), seconds: elapsed(),
-                retryAfter: response.headers.first(name: "Retry-After"), error: nil, body: Data(bytes.readableBytesView))
+                retryAfter: response.headers.first(name: "Retry-After"), error: nil, body: Data(bytes.readableBytesView)
+            )
         } catch {
-            return TimedCall(path: path, status: nil, seconds: elapsed(), retryAfter: nil, error: "\(error)", body: Data())
+            return TimedCall(
+                path: path, status: nil, seconds: elapsed(), retryAfter: nil, error: "\(error)", body: Data())
         }
     }
 

@@ -6,7 +6,7 @@ import Testing
 
 @testable import ReproCoordinator
 
-/// The PostgresNIO behaviour behind issue 10's hung requests (decision 0004), and what
+/// The PostgresNIO behaviour behind issue 10's hung requests (decision 0006), and what
 /// ``DatabaseClient`` makes of it: a query sent on a connection that the server has already closed
 /// is written into a channel whose pipeline is gone, with no promise to fail, so it never completes.
 @Suite("Closed connections")
@@ -29,7 +29,7 @@ struct ClosedConnectionTests {
                 !answered,
                 """
                 PostgresNIO now completes a query on a closed connection: the hang this suite pins down is fixed \
-                upstream. DatabaseClient's deadline stays as a safety net; update decision 0004.
+                upstream. DatabaseClient's deadline stays as a safety net; update decision 0006.
                 """)
         }
     }
@@ -70,13 +70,16 @@ struct ClosedConnectionTests {
                 await #expect(throws: DatabaseUnavailable.self, "attempt \(attempt)") {
                     try await database.withTransaction { connection in
                         try await connection.query("INSERT INTO items VALUES (\(attempt))", logger: db.logger)
-                        _ = try await connection.query("SELECT pg_terminate_backend(pg_backend_pid())", logger: db.logger)
+                        _ = try await connection.query(
+                            "SELECT pg_terminate_backend(pg_backend_pid())", logger: db.logger)
                     }
                 }
                 #expect(ContinuousClock.now - started < .seconds(15), "attempt \(attempt)")
             }
             let count = try await database.query("SELECT count(*) FROM items")
-            for try await value in count.decode(Int.self) { #expect(value == 0, "no insert of a dead session committed") }
+            for try await value in count.decode(Int.self) {
+                #expect(value == 0, "no insert of a dead session committed")
+            }
         }
     }
 

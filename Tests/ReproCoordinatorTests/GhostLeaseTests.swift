@@ -32,7 +32,9 @@ struct GhostLeaseTests {
                 #expect(leaseHolder == .live, "round \(round): the task went to \(leaseHolder)")
                 #expect(attempts == 1, "round \(round): no attempt burnt on a dead poller")
             }
-            let milliseconds = latencies.map { Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000 }
+            let milliseconds = latencies.map {
+                Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000
+            }
             print(
                 "ghost leases: submit → live poller answered in "
                     + milliseconds.map { String(format: "%.1f ms", $0) }.joined(separator: ", ")
@@ -113,9 +115,11 @@ struct GhostLeaseTests {
             // meanwhile: the statement then leases for a client that is no longer there.
             let leased = try await withPostgresClient(try DatabaseURL(harness.database.url).configuration()) { locker in
                 try await locker.withTransaction(logger: TestDatabase.defaultLogger) { connection in
-                    try await connection.query("LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.defaultLogger)
+                    try await connection.query(
+                        "LOCK TABLE tasks IN ACCESS EXCLUSIVE MODE", logger: TestDatabase.defaultLogger)
                     let lease = Task {
-                        try await engine.lease(worker: gone.workerID, memoryBytes: 8 << 30, gpus: 0, max: 2, wait: 0, client: client)
+                        try await engine.lease(
+                            worker: gone.workerID, memoryBytes: 8 << 30, gpus: 0, max: 2, wait: 0, client: client)
                     }
                     try await Task.sleep(for: .milliseconds(300))
                     client.markClosed()
@@ -124,7 +128,8 @@ struct GhostLeaseTests {
             }
             #expect(leased.isEmpty, "a client that went gets nothing")
             let rows = try await harness.database.client.query(
-                "SELECT count(*) FILTER (WHERE state = 'queued' AND attempts = 0 AND worker_id IS NULL), count(*) FROM tasks")
+                "SELECT count(*) FILTER (WHERE state = 'queued' AND attempts = 0 AND worker_id IS NULL), count(*) FROM tasks"
+            )
             for try await (queued, total) in rows.decode((Int, Int).self) {
                 #expect(queued == total, "every task is queued again with no attempt used")
             }
@@ -147,13 +152,16 @@ struct GhostLeaseTests {
             let second = try await harness.worker(name: "second")
             let queue = harness.services.queue
             let engine = LeaseEngine(
-                queue: queue, wakeup: harness.services.wakeup, policy: LeasePolicy(), logger: TestDatabase.defaultLogger)
+                queue: queue, wakeup: harness.services.wakeup, policy: LeasePolicy(), logger: TestDatabase.defaultLogger
+            )
             let gone = ClientConnection()
             gone.markClosed()
-            let none = try await engine.lease(worker: first.workerID, memoryBytes: 8 << 30, gpus: 0, max: 1, wait: 5, client: gone)
+            let none = try await engine.lease(
+                worker: first.workerID, memoryBytes: 8 << 30, gpus: 0, max: 1, wait: 5, client: gone)
             #expect(none.isEmpty)
 
-            let lease = try #require(try await queue.lease(worker: first.workerID, max: 1, memoryBytes: 8 << 30, gpus: 0).first)
+            let lease = try #require(
+                try await queue.lease(worker: first.workerID, max: 1, memoryBytes: 8 << 30, gpus: 0).first)
             // Another worker's release, or one with a stale lease id, changes nothing.
             #expect(try await queue.release([lease], worker: second.workerID) == 0)
             var stale = lease

@@ -35,11 +35,14 @@ struct IdleLongPollTests {
             let wakeup = harness.services.wakeup
             let poll = Task {
                 let engine = LeaseEngine(
-                    queue: harness.services.queue, wakeup: wakeup, policy: LeasePolicy(), logger: TestDatabase.defaultLogger)
+                    queue: harness.services.queue, wakeup: wakeup, policy: LeasePolicy(),
+                    logger: TestDatabase.defaultLogger)
                 return try await engine.lease(worker: worker.workerID, memoryBytes: 8 << 30, gpus: 0, max: 1, wait: 20)
             }
             let deadline = ContinuousClock.now + .seconds(20)
-            while wakeup.waitingCount == 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            while wakeup.waitingCount == 0 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
             _ = try await harness.submit(
                 CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 1), key: researcher)
             let leases = try await poll.value
@@ -59,7 +62,8 @@ struct IdleLongPollTests {
             let ttl = Duration.seconds(2)
             let cache = IdentityCache(ttl: ttl)
             let refresher = IdentityRefresher(
-                cache: cache, accounts: accounts, recentUse: .seconds(60), gate: Gate(), logger: TestDatabase.defaultLogger)
+                cache: cache, accounts: accounts, recentUse: .seconds(60), gate: Gate(),
+                logger: TestDatabase.defaultLogger)
             for token in [first.token, second.token] {
                 let hash = APIKey.hash(token)
                 cache.store(try #require(try await accounts.identity(forKeyHash: hash)), for: hash)
@@ -80,7 +84,8 @@ struct IdleLongPollTests {
 
     @Test("an unconfirmed entry lapses at its TTL, and keys nobody uses are not confirmed")
     func lapseAndEviction() async throws {
-        let identity = Identity(accountID: UUID(), roles: [.worker], workerID: UUID(), workerMemoryBytes: 0, workerGPUs: 0)
+        let identity = Identity(
+            accountID: UUID(), roles: [.worker], workerID: UUID(), workerMemoryBytes: 0, workerGPUs: 0)
         let cache = IdentityCache(ttl: .milliseconds(200))
         let hash = APIKey.hash("rg_key")
         cache.store(identity, for: hash)

@@ -30,7 +30,8 @@ struct IdentityRefresher: Service {
                     try await refreshOnce()
                 } catch {
                     if Task.isCancelled { break }
-                    logger.warning("cached keys not confirmed; they lapse at their TTL", metadata: ["repro.error": "\(error)"])
+                    logger.warning(
+                        "cached keys not confirmed; they lapse at their TTL", metadata: ["repro.error": "\(error)"])
                 }
             }
         }

@@ -39,7 +39,9 @@ extension DatabaseClient {
             // The transaction's state is unknown: the connection must not go back to the pool as is.
             logger.warning(
                 "rollback failed; closing the connection",
-                metadata: ["repro.error": "\(String(reflecting: error))", "repro.database.connection_id": "\(connection.id)"])
+                metadata: [
+                    "repro.error": "\(String(reflecting: error))", "repro.database.connection_id": "\(connection.id)",
+                ])
             await settle(connection)
         }
     }

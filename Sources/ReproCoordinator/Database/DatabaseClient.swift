@@ -12,7 +12,9 @@ import Synchronization
 /// is never completed. `withTransaction` does exactly that with its `ROLLBACK` after a crash, and the
 /// request, the score maintainer or the shutdown waiting on it hang for good. Here every call runs
 /// under ``Deadline``: when it expires, the call's connection is closed (the server rolls back what
-/// it held) and the call is abandoned, so the caller always gets an answer in time.
+/// it held) and the call is abandoned, so the caller always gets an answer in time. A call whose
+/// connection closes under it ends at once (``ConnectionWatch``), and a failed connection is settled
+/// before it goes back to the pool, so the pool does not lend it out again.
 ///
 /// The call sites read like PostgresClient's (`query`, `withTransaction`, `withConnection`), so a
 /// repository holds a `DatabaseClient` where it held a `PostgresClient`.
@@ -143,7 +145,8 @@ final class HeldConnection: Sendable {
         logger.warning(
             "database call abandoned at its deadline",
             metadata: [
-                "repro.database.deadline_ms": "\(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)",
+                "repro.database.deadline_ms":
+                    "\(limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)",
                 "repro.database.connection_id": "\(connection.map { "\($0.id)" } ?? "none: still waiting for one")",
             ])
         if let connection {

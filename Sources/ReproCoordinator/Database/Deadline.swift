@@ -124,7 +124,8 @@ private final class Race<T: Sendable>: Sendable {
     /// cancels the work, which is then left to end (or not) on its own.
     @discardableResult
     func finish(_ result: Result<T, any Error>, abandoning: Bool, unlessDisarmed: Bool = false) -> Bool {
-        let taken = state.withLock { state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Task<Void, Never>?)? in
+        let taken = state.withLock {
+            state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?, Task<Void, Never>?)? in
             guard !state.finished, !(unlessDisarmed && state.disarmed) else { return nil }
             state.finished = true
             defer {

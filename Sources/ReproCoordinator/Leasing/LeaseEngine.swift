@@ -82,7 +82,8 @@ public struct LeaseEngine: Sendable {
         logger.notice(
             "client went before its leases were sent; tasks handed back",
             metadata: [
-                "repro.worker.id": "\(worker)", "repro.tasks": "\(leases.map(\.taskID))", "repro.released": "\(released)",
+                "repro.worker.id": "\(worker)", "repro.tasks": "\(leases.map(\.taskID))",
+                "repro.released": "\(released)",
             ])
     }
 }

@@ -6,6 +6,11 @@
 # /tmp, points the tests at it through REPRO_TEST_DATABASE_URL, builds and runs the tests, and always
 # stops the cluster and removes its files afterwards (printing the server log if anything failed).
 #
+# After `swift test`, the steps in scripts/steps/NN-NAME.sh (fuzzer, browser, Python client, ...) run
+# in name order against the same cluster: all of them on a full run (no arguments), none on a run
+# with arguments, unless REPRO_STEPS names them (comma-separated NAMEs, or `all`, or `none`).
+# `scripts/test.sh --steps-only` builds and runs the steps without `swift test`.
+#
 # REPRO_PACKAGE_DIR runs the tests of another package against the same cluster (default: this repo).
 set -euo pipefail
 
@@ -40,8 +45,37 @@ echo "==> PostgreSQL $("$(repro_pg_bindir)/postgres" --version | awk '{print $3}
     "socket $REPRO_PG_SOCKDIR" >&2
 export REPRO_TEST_DATABASE_URL=$REPRO_PG_URL
 
+steps_only=
+if [[ ${1:-} == --steps-only ]]; then
+    steps_only=1
+    shift
+fi
+steps=${REPRO_STEPS:-}
+if [[ -z $steps ]]; then
+    if [[ $# -eq 0 ]]; then steps=all; else steps=none; fi
+fi
+
 cd "$package_dir"
 echo "==> swift build --build-tests" >&2
 swift build --build-tests
-echo "==> swift test $*" >&2
-swift test "$@"
+if [[ -z $steps_only ]]; then
+    echo "==> swift test $*" >&2
+    swift test "$@"
+fi
+
+# Each step is a script run with bash, in its own process, with the cluster's variables and
+# REPRO_BIN (the built executables) and REPRO_STEP_DIR (a scratch folder removed afterwards).
+REPRO_BIN=$(swift build --show-bin-path)
+REPRO_STEP_DIR=$REPRO_PG_ROOT/steps
+export REPRO_BIN REPRO_STEP_DIR
+for step in "$repo_root"/scripts/steps/[0-9]*.sh; do
+    [[ -e $step && $steps != none ]] || continue
+    name=$(basename "$step" .sh)
+    name=${name#*-}
+    if [[ $steps != all && ",$steps," != *",$name,"* ]]; then continue; fi
+    mkdir -p "$REPRO_STEP_DIR"
+    echo "==> step $name ($step)" >&2
+    started=$SECONDS
+    bash "$step"
+    echo "==> step $name passed in $((SECONDS - started)) s" >&2
+done

@@ -176,8 +176,10 @@ extension ContractDefectTests {
             let researcher = try await harness.key(.researcher)
             let community = try await harness.key(.community)
             try await harness.putPreprint("2401.01234", key: researcher)
-            let sentence = "我们无法复现论文中的结果训练损失在第三轮后发散"
-            let text = String(String(repeating: sentence, count: 50).prefix(950))
+            // Distinct ideographs, so the text does not compress: PostgreSQL compresses index entries, and a
+            // repeated sentence of the same length fitted the index even before the fix.
+            let distinct = String((0..<940).map { Character(UnicodeScalar(0x4E00 + $0 * 13)!) })
+            let text = distinct + "复现失败复现失败复现"
             #expect(text.count == 950)
             let posted = try await harness.postFeedback(
                 "2401.01234", FeedbackPost(verdict: .notReproduced, text: text), key: community)

@@ -7,8 +7,11 @@ extension SpecDecoder {
             report("", "the spec is empty", line: nil)
             return nil
         }
+        // Text that cannot be stored ends decoding here (its field would be reported twice otherwise);
+        // issues found before (duplicate JSON keys) do not.
+        let earlier = issues.count
         checkStorable(root, at: "")
-        guard issues.isEmpty, let top = fields(root, at: "", allowed: Self.topLevelKeys) else { return nil }
+        guard issues.count == earlier, let top = fields(root, at: "", allowed: Self.topLevelKeys) else { return nil }
         let preprint = required(top, "preprint").flatMap { decodePreprint($0, at: "preprint") }
         let code = required(top, "code").flatMap { decodeCode($0, at: "code") }
         let environment = top["environment"].map { decodeEnvironment($0, at: "environment") }

@@ -4,6 +4,9 @@
 # response off the schema, any schema-valid request refused (beyond the allow-list with reasons in
 # scripts/steps/fuzz/schemathesis.toml), any undeclared method not answered 405 with Allow.
 #
+# negative_data_rejection (a schema-violating request must be refused) is excluded, with the reason in
+# scripts/steps/fuzz/schemathesis.toml; schema-violating requests are still sent and checked otherwise.
+#
 # Installs schemathesis (pinned) from PyPI into .build/schemathesis-venv once and reuses it.
 # REPRO_FUZZ_EXAMPLES sets the examples per operation and phase (default 6: about 2 minutes in all).
 set -euo pipefail
@@ -48,7 +51,8 @@ for who in admin researcher; do
             cat "$repo_root/scripts/steps/fuzz/schemathesis.toml"; } >"$dir/schemathesis-$who.toml"
         timeout 600 "$venv/bin/schemathesis" --config-file "$dir/schemathesis-$who.toml" run \
             "$REPRO_COORDINATOR/openapi.yaml" --url "$REPRO_COORDINATOR" \
-            --checks all --phases "$phases" --max-examples "$examples" --seed 11 --workers 2 \
+            --checks all --exclude-checks negative_data_rejection \
+            --phases "$phases" --max-examples "$examples" --seed 11 --workers 2 \
             --request-timeout 40 --no-color \
             --report junit --report-dir "$dir/report-$who" >"$dir/schemathesis-$who.log" 2>&1
     ); then

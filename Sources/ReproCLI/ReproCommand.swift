@@ -167,7 +167,8 @@ struct Score: AsyncParsableCommand {
 
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "accounts", abstract: "Manage accounts (admin key needed).", subcommands: [Create.self, Trust.self])
+        commandName: "accounts", abstract: "Manage accounts (admin key needed) and API keys (your own, or any as admin).",
+        subcommands: [Create.self, Trust.self, Keys.self])
 
     struct Trust: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -75,7 +75,7 @@ public func buildApplication(
     var app = Application(
         router: router,
         // Lets a long-poll notice that its client went (ClientConnection), without reading its socket.
-        server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher()])),
+        server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher(), ParserErrorResponder()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reprogrid"),
         services: services,
         logger: logger)
@@ -122,16 +122,18 @@ func buildRouter(
     logger: Logger
 ) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: ProblemMiddleware<AppRequestContext>())
+    // Made before the middleware, which reads its catalogue per request; it registers nothing yet.
+    let routes = RouteGuard(router: router)
+    router.add(middleware: ProblemMiddleware<AppRequestContext>(catalogue: routes.catalogue))
     router.add(middleware: LogRequestsMiddleware(.debug))
     // Before the authenticator: the key lookup counts against the request's database time too.
     router.add(middleware: DatabaseBudgetMiddleware<AppRequestContext>(budget: configuration.databaseDeadline))
-    router.add(middleware: Authenticator(accounts: accounts, cache: identities))
+    router.add(middleware: Authenticator(accounts: accounts, cache: identities, catalogue: routes.catalogue))
     router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
-    let routes = RouteGuard(router: router)
     let policy = configuration.policy
     HealthController(client: database, logger: logger).register(on: routes)
     AccountController(accounts: accounts).register(on: routes)
+    KeyController(accounts: accounts).register(on: routes)
     BundleController(client: database, logger: logger).register(on: routes)
     StudyController(studies: studies, limits: configuration.specLimits).register(on: routes)
     ReviewController(

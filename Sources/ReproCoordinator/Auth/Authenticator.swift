@@ -5,6 +5,8 @@ import Synchronization
 
 /// Resolves the `Authorization: Bearer <key>` header to an ``Identity`` for the rest of the chain.
 /// It never refuses a request itself: each route's ``RouteGuard`` decides, so public routes stay public.
+/// Requests to public routes are not authenticated at all: their credentials are ignored, so a wrong or
+/// revoked key (or a database that cannot answer) does not fail `/healthz`, `/readyz` or `/openapi.yaml`.
 ///
 /// Lookups are cached because every worker request carries a token and the lease path should not
 /// pay a database round trip for it. ``IdentityRefresher`` re-reads the cached identities of keys in
@@ -15,16 +17,19 @@ public struct Authenticator: RouterMiddleware {
 
     let accounts: AccountRepository
     let cache: IdentityCache
+    /// The routes, to tell public ones; nil treats every route as guarded.
+    let catalogue: RouteCatalogue?
 
     /// Creates the middleware with a cache of its own.
-    public init(accounts: AccountRepository, cacheTTL: Duration = .seconds(10)) {
-        self.init(accounts: accounts, cache: IdentityCache(ttl: cacheTTL))
+    public init(accounts: AccountRepository, cacheTTL: Duration = .seconds(10), catalogue: RouteCatalogue? = nil) {
+        self.init(accounts: accounts, cache: IdentityCache(ttl: cacheTTL), catalogue: catalogue)
     }
 
     /// Creates the middleware over a cache that an ``IdentityRefresher`` keeps fresh.
-    init(accounts: AccountRepository, cache: IdentityCache) {
+    init(accounts: AccountRepository, cache: IdentityCache, catalogue: RouteCatalogue? = nil) {
         self.accounts = accounts
         self.cache = cache
+        self.catalogue = catalogue
     }
 
     /// Sets `context.identity` when the request carries a valid key.
@@ -33,9 +38,12 @@ public struct Authenticator: RouterMiddleware {
         next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        if let header = request.headers[.authorization] {
+        if let header = request.headers[.authorization],
+            catalogue?.isPublic(request.method, request.uri.path) != true
+        {
             guard header.lowercased().hasPrefix("bearer ") else {
-                throw Problem.unauthenticated("Use `Authorization: Bearer <key>`.")
+                context.credentialRefusal = Problem.unauthenticated("Use `Authorization: Bearer <key>`.")
+                return try await next(request, context)
             }
             let key = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
             let hash = APIKey.hash(key)
@@ -45,7 +53,8 @@ public struct Authenticator: RouterMiddleware {
                 cache.store(identity, for: hash)
                 context.identity = identity
             } else {
-                throw Problem.unauthenticated("The key is unknown or revoked; ask an admin for a new one.")
+                context.credentialRefusal = Problem.unauthenticated(
+                    "The key is unknown, revoked or expired; ask an admin for a new one.")
             }
             if let identity = context.identity {
                 context.logger[metadataKey: "repro.account.id"] = "\(identity.accountID)"

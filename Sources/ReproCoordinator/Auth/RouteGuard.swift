@@ -13,11 +13,16 @@ public struct GuardedRoute: Sendable, Hashable {
 /// Registers routes together with the roles they admit, and keeps the catalogue.
 public final class RouteGuard {
     let router: Router<AppRequestContext>
+    /// Every route registered so far, shared with the middleware that reads it per request.
+    public let catalogue: RouteCatalogue
     /// Every route registered so far.
-    public private(set) var routes: [GuardedRoute] = []
+    public var routes: [GuardedRoute] { catalogue.routes }
 
     /// Wraps a router.
-    public init(router: Router<AppRequestContext>) { self.router = router }
+    public init(router: Router<AppRequestContext>, catalogue: RouteCatalogue = RouteCatalogue()) {
+        self.router = router
+        self.catalogue = catalogue
+    }
 
     /// A handler that needs an identity.
     public typealias Handler = @Sendable (Request, AppRequestContext, Identity) async throws -> Response
@@ -25,10 +30,12 @@ public final class RouteGuard {
     /// Adds a route that admits only `roles`: no key gives 401, a key without one of the roles 403.
     public func on(_ method: HTTPRequest.Method, _ path: String, roles: Set<Role>, use handler: @escaping Handler) {
         precondition(!roles.isEmpty, "use `public` for routes without roles")
-        routes.append(GuardedRoute(method: method, path: path, roles: roles))
+        catalogue.add(GuardedRoute(method: method, path: path, roles: roles))
         let names = roles.map(\.rawValue).sorted().joined(separator: ", ")
         router.on(RouterPath(path), method: method) { request, context -> Response in
             guard let identity = context.identity else {
+                // A key was sent but refused (unknown, revoked, expired, malformed header): say why.
+                if let refusal = context.credentialRefusal { throw refusal }
                 throw Problem.unauthenticated("This route needs an API key with one of the roles: \(names).")
             }
             guard !identity.roles.isDisjoint(with: roles) else {
@@ -43,7 +50,7 @@ public final class RouteGuard {
         _ method: HTTPRequest.Method, _ path: String,
         use handler: @escaping @Sendable (Request, AppRequestContext) async throws -> Response
     ) {
-        routes.append(GuardedRoute(method: method, path: path, roles: []))
+        catalogue.add(GuardedRoute(method: method, path: path, roles: []))
         router.on(RouterPath(path), method: method, use: handler)
     }
 }

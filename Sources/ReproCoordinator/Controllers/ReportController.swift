@@ -31,8 +31,7 @@ struct ReportController: Sendable {
     }
 
     @Sendable func score(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
-        let raw = try context.parameters.require("id")
-        let id = raw.removingPercentEncoding ?? raw
+        let id = try PreprintPath.id(context)
         guard let score = try await reports.score(preprint: id) else {
             throw Problem.notFound("No preprint \(id).", field: "id")
         }

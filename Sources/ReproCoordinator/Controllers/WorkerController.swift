@@ -34,6 +34,9 @@ struct WorkerController: Sendable {
         where !(0...4096).contains(value) {
             throw Problem.badRequest("\(name) must be between 0 and 4096.", field: name)
         }
+        if let hardware = registration.hardwareClass, hardware.count > 200 {
+            throw Problem.badRequest("hardware_class must have at most 200 characters.", field: "hardware_class")
+        }
         guard registration.memoryBytes >= 0 else {
             throw Problem.badRequest("memory_bytes cannot be negative.", field: "memory_bytes")
         }

@@ -113,11 +113,15 @@ public struct FeedbackRepository: Sendable {
     /// Sets (`kind`) or removes (nil) the account's vote on a current item; nil when no such item.
     func vote(feedback: UUID, account: UUID, kind: FeedbackVote.Kind?) async throws -> FeedbackVotes? {
         try await client.withTransaction(logger: logger) { connection -> FeedbackVotes? in
-            var found = false
+            var author: UUID?
             let rows = try await connection.query(
-                "SELECT 1 FROM feedback WHERE id = \(feedback) AND replaced_at IS NULL FOR UPDATE", logger: logger)
-            for try await _ in rows { found = true }
-            guard found else { return nil }
+                "SELECT account_id FROM feedback WHERE id = \(feedback) AND replaced_at IS NULL FOR UPDATE", logger: logger)
+            for try await id in rows.decode(UUID.self) { author = id }
+            guard let author else { return nil }
+            if kind != nil, author == account {
+                // Helpful votes rank highlights; an author's own vote would let anyone promote their item.
+                throw Problem.conflict("You cannot vote on your own feedback; votes are other people's judgement of it.", field: "id")
+            }
             if let kind {
                 try await connection.query(
                     """

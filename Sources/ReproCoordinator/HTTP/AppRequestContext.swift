@@ -9,6 +9,9 @@ public struct AppRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Who is calling; nil when the request carried no valid key.
     public var identity: Identity?
+    /// Why the credentials the request carried were refused, if it carried any; answered by the
+    /// guarded routes only, so public routes ignore credentials (a wrong key does not fail /healthz).
+    public var credentialRefusal: Problem?
     /// The HTTP connection the request came on; a long-poll watches it (``ClientConnection``).
     public let channel: any Channel
 
@@ -16,6 +19,7 @@ public struct AppRequestContext: RequestContext {
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
+        self.credentialRefusal = nil
         self.channel = source.channel
     }
 

@@ -11,6 +11,8 @@ public struct Problem: HTTPResponseError, CustomStringConvertible {
     /// Seconds the client should wait before sending the request again (`Retry-After`), for
     /// problems that pass by themselves.
     public var retryAfterSeconds: Int?
+    /// Further headers of the answer (`Allow` of a 405).
+    public var headers = HTTPFields()
 
     /// Wraps a problem document.
     public init(_ details: ProblemDetails, retryAfterSeconds: Int? = nil) {
@@ -32,7 +34,7 @@ public struct Problem: HTTPResponseError, CustomStringConvertible {
     /// Renders the problem as `application/problem+json` without a request.
     public func response() -> Response {
         let data = (try? WireCoding.encoder().encode(details)) ?? Data()
-        var headers = HTTPFields()
+        var headers = self.headers
         headers[.contentType] = "application/problem+json"
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
         return Response(status: self.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -6,8 +6,11 @@ import ReproCore
 /// Turns every error a route throws into a problem document, so clients never see Hummingbird's
 /// default error body, and logs the ones that are the server's fault.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The routes served, to answer 405 with `Allow` for a known path and an undeclared method.
+    let catalogue: RouteCatalogue?
+
     /// Creates the middleware.
-    public init() {}
+    public init(catalogue: RouteCatalogue? = nil) { self.catalogue = catalogue }
 
     /// Runs the rest of the chain and converts its errors.
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
@@ -18,6 +21,18 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let problem as Problem {
             return problem.response()
         } catch let error as HTTPError {
+            if error.status == .notFound, let catalogue {
+                // The router answers 404 for a known path with a method it does not take.
+                let methods = Set(catalogue.routes(matching: request.uri.path).map(\.method.rawValue)).sorted()
+                if !methods.isEmpty {
+                    var problem = Problem(ProblemDetails(
+                        slug: "method-not-allowed", title: "Method not allowed", status: 405,
+                        detail: "\(request.method.rawValue) is not allowed here; this path takes \(methods.joined(separator: ", ")).",
+                        field: "method"))
+                    problem.headers[.allow] = methods.joined(separator: ", ")
+                    return problem.response()
+                }
+            }
             return Self.problem(for: error).response()
         } catch let error as DecodingError {
             return RequestBody.problem(for: error).response()

@@ -63,14 +63,15 @@ struct QuarantineRepository: Sendable {
         return outcome
     }
 
-    /// Lifts the active quarantine of `target`: 404 when there is none. Runs of workers still covered by
+    /// Lifts the active quarantine of `target`: 409 when there is none (the worker or account exists, so
+    /// not 404). Runs of workers still covered by
     /// another quarantine (a worker of a quarantined account) stay excluded.
     func release(_ target: QuarantineTarget, reason: String, actor: UUID?) async throws -> QuarantineOutcome {
         let outcome = try await client.withTransaction(logger: logger) { connection -> QuarantineOutcome in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.lockKey))", logger: logger)
             let workers = try await self.workers(of: target, on: connection)
             guard let quarantineID = try await activeQuarantine(of: target, on: connection) else {
-                throw Problem.notFound("This \(target.scope) is not quarantined.", field: "id")
+                throw Problem.conflict("This \(target.scope) is not quarantined.", field: "id")
             }
             try await connection.query(
                 "UPDATE quarantines SET released_at = now(), released_by = \(actor) WHERE id = \(quarantineID)",

@@ -67,7 +67,7 @@ struct ReliabilityController: Sendable {
         -> Response
     {
         let limit =
-            try request.uri.queryParameters["limit"].map(String.init).map { text -> Int in
+            try QueryParameters(request)["limit"].map { text -> Int in
                 guard let value = Int(text), (1...1000).contains(value) else {
                     throw Problem.badRequest("limit must be a whole number from 1 to 1000.", field: "limit")
                 }

@@ -17,15 +17,23 @@ public struct AccountRepository: Sendable {
         self.logger = logger
     }
 
-    /// The identity owning an unrevoked key with this hash, or nil.
+    /// A key that authenticates: not revoked and not past its expiry (a rotated key's grace period ends
+    /// at its expiry). "Last used" is written at most once a minute per key, in the lookup's statement.
+    static let usable = "k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())"
+
+    /// The identity owning a usable key with this hash, or nil.
     public func identity(forKeyHash hash: Data) async throws -> Identity? {
         let rows = try await client.query(
             """
+            WITH touched AS (
+                UPDATE api_keys SET last_used_at = now()
+                WHERE key_hash = \(hash) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+            )
             SELECT a.id, a.roles, w.id, w.memory_bytes, w.gpus
             FROM api_keys k
             JOIN accounts a ON a.id = k.account_id
             LEFT JOIN workers w ON w.account_id = a.id
-            WHERE k.key_hash = \(hash) AND k.revoked_at IS NULL
+            WHERE k.key_hash = \(hash) AND \(unescaped: Self.usable)
             """, logger: logger)
         for try await (id, roles, workerID, memory, gpus) in rows.decode((UUID, [String], UUID?, Int64?, Int?).self) {
             return Identity(
@@ -42,11 +50,17 @@ public struct AccountRepository: Sendable {
         let hex = hashes.map { hash in hash.map { String(format: "%02x", $0) }.joined() }
         let rows = try await client.query(
             """
+            WITH asked AS (SELECT decode(h, 'hex') AS hash FROM unnest(\(hex)::text[]) AS h),
+            touched AS (
+                UPDATE api_keys SET last_used_at = now()
+                WHERE key_hash IN (SELECT hash FROM asked)
+                  AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')
+            )
             SELECT k.key_hash, a.id, a.roles, w.id, w.memory_bytes, w.gpus
             FROM api_keys k
             JOIN accounts a ON a.id = k.account_id
             LEFT JOIN workers w ON w.account_id = a.id
-            WHERE k.key_hash IN (SELECT decode(h, 'hex') FROM unnest(\(hex)::text[]) AS h) AND k.revoked_at IS NULL
+            WHERE k.key_hash IN (SELECT hash FROM asked) AND \(unescaped: Self.usable)
             """, logger: logger)
         var found: [Data: Identity] = [:]
         for try await (hash, id, roles, workerID, memory, gpus)

@@ -38,9 +38,6 @@ public struct StudyRepository: Sendable {
         let specSHA = spec.sha256Hex
         let job = JobSpec(spec: spec)
         let jobJSON = String(decoding: try WireCoding.encoder().encode(job), as: UTF8.self)
-        let funding = String(
-            decoding: try WireCoding.encoder().encode(spec.preprint.funding.map { ["funder": $0.funder, "grant": $0.grant] }),
-            as: UTF8.self)
 
         let seedGroups = tasks.map { Int32($0.seedGroup) }
         let datasets = tasks.map(\.dataset)
@@ -62,6 +59,7 @@ public struct StudyRepository: Sendable {
         let binding = manifest.binding.sha256Hex
         let signer = self.signer
 
+        let warnings = WarningList()
         let stored = try await client.withTransaction(logger: logger) {
             connection -> (id: UUID, existing: Bool, tasks: Int, state: StudyState) in
             if !allowDuplicate {
@@ -88,15 +86,14 @@ public struct StudyRepository: Sendable {
                         issues: [.init(path: "code.bundle", reason: "no bundle with sha256 \(bundle) was uploaded; `repro submit` uploads it for you")])
                 }
             }
-            try await connection.query(
-                """
-                INSERT INTO preprints (id, title, authors, institutions, field, funding)
-                VALUES (\(preprintID), \(preprint.title), \(preprint.authors), \(preprint.institutions),
-                        \(preprint.field), \(funding)::jsonb)
-                ON CONFLICT (id) DO UPDATE SET
-                    title = EXCLUDED.title, authors = EXCLUDED.authors, institutions = EXCLUDED.institutions,
-                    field = coalesce(EXCLUDED.field, preprints.field), funding = EXCLUDED.funding, updated_at = now()
-                """, logger: logger)
+            // A study describes a new preprint or one its submitter owns; others' metadata stays (decision 0010).
+            let outcome = try await PreprintMetadataWriter.write(
+                preprintID,
+                .init(
+                    title: preprint.title, authors: preprint.authors, institutions: preprint.institutions,
+                    field: preprint.field, funding: preprint.funding.map { FundingEntry(funder: $0.funder, grant: $0.grant) }),
+                by: .init(account: owner, mayOverride: false, source: .study, studyID: newID), on: connection, logger: logger)
+            warnings.append(PreprintMetadataWriter.warning(for: outcome, preprint: preprintID))
             let facts = try await connection.query(
                 """
                 SELECT a.trusted OR 'admin' = ANY(a.roles),
@@ -165,7 +162,7 @@ public struct StudyRepository: Sendable {
             ])
         return StudyCreated(
             id: stored.id, preprintID: preprintID, taskCount: stored.tasks, specSHA256: specSHA, existing: stored.existing,
-            state: stored.state)
+            state: stored.state, warnings: warnings.all.isEmpty ? nil : warnings.all)
     }
 
     /// Owner of a study, or nil when there is no such study.

@@ -61,21 +61,25 @@ public struct PreprintRepository: Sendable {
             scorePending: row.6, feedback: summary, updatedAt: row.16)
     }
 
-    /// Creates or replaces a preprint's metadata; true when it was created.
-    func upsert(_ id: String, _ update: PreprintUpdate) async throws -> Bool {
-        let funding = String(decoding: try JSONEncoder().encode(update.funding ?? []), as: UTF8.self)
-        let rows = try await client.query(
-            """
-            INSERT INTO preprints (id, title, authors, institutions, field, funding, published_on)
-            VALUES (\(id), \(update.title), \(update.authors ?? []), \(update.institutions ?? []), \(update.field),
-                    \(funding)::jsonb, \(update.date)::date)
-            ON CONFLICT (id) DO UPDATE SET
-                title = EXCLUDED.title, authors = EXCLUDED.authors, institutions = EXCLUDED.institutions,
-                field = EXCLUDED.field, funding = EXCLUDED.funding, published_on = EXCLUDED.published_on,
-                updated_at = now()
-            RETURNING (xmax = 0)
-            """, logger: logger)
-        for try await inserted in rows.decode(Bool.self) { return inserted }
-        return false
+    /// Creates or replaces a preprint's metadata as `PUT` does; true when it was created. Metadata owned by
+    /// another account is refused (403) unless the caller is a moderator or admin.
+    func upsert(_ id: String, _ update: PreprintUpdate, by identity: Identity) async throws -> Bool {
+        let metadata = PreprintMetadataWriter.Metadata(
+            title: update.title, authors: update.authors ?? [], institutions: update.institutions ?? [],
+            field: update.field, funding: update.funding ?? [], date: update.date)
+        let writer = PreprintMetadataWriter.Writer(
+            account: identity.accountID, mayOverride: !identity.roles.isDisjoint(with: [.admin, .moderator]),
+            source: .put)
+        let outcome = try await client.withTransaction(logger: logger) { connection in
+            try await PreprintMetadataWriter.write(id, metadata, by: writer, on: connection, logger: logger)
+        }
+        switch outcome {
+        case .created: return true
+        case .updated, .unchanged: return false
+        case .refused(let fields):
+            throw Problem.forbidden(
+                "Preprint \(id)'s metadata belongs to the account that first described it; only that account, a "
+                    + "moderator or an admin may change it (this request changes \(fields.joined(separator: ", "))).")
+        }
     }
 }

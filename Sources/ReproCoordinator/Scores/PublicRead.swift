@@ -19,7 +19,7 @@ struct PublicReadMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        guard enabled, context.identity == nil, request.method == .get, Self.isPublicPath(request.uri.path) else {
+        guard enabled, context.identity == nil, context.credentialRefusal == nil, request.method == .get, Self.isPublicPath(request.uri.path) else {
             return try await next(request, context)
         }
         var context = context

@@ -56,9 +56,9 @@ struct ScoreQuery: Sendable {
 
     /// Reads the query string; `accept` decides CSV when `format` is absent.
     init(request: Request) throws {
-        let parameters = request.uri.queryParameters
+        let parameters = QueryParameters(request)
         func text(_ name: String) throws -> String? {
-            guard let value = parameters[name[...]].map(String.init) else { return nil }
+            guard let value = parameters[name] else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespaces)
             guard !trimmed.isEmpty, trimmed.count <= 200 else {
                 throw Problem.badRequest("\(name) must be 1–200 characters.", field: name)
@@ -134,7 +134,9 @@ struct ScoreQuery: Sendable {
             case .runs: keyFits = Int32(exactly: parsed.key) != nil
             case .date: keyFits = parsed.key.isFinite && abs(parsed.key) < 1e16  // microseconds, ±300 years of 1970
             }
-            guard keyFits else {
+            // The id is compared with stored preprint ids in PostgreSQL, which cannot take NUL (a forged
+            // cursor holding one answered 500) nor a key longer than an index entry.
+            guard keyFits, !parsed.id.contains("\u{0}"), parsed.id.utf8.count <= 1_000 else {
                 throw Problem.badRequest("cursor is not a cursor this API handed out.", field: "cursor")
             }
             cursor = parsed

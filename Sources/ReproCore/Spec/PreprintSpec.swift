@@ -28,7 +28,10 @@ public struct PreprintSpec: Sendable, Hashable, Codable {
 
     /// Whether `id` is an arXiv identifier (new or old style, optional `arXiv:` prefix and version) or a DOI.
     public static func isValidIdentifier(_ id: String) -> Bool {
-        id.wholeMatch(of: newArXiv) != nil || id.wholeMatch(of: oldArXiv) != nil || id.wholeMatch(of: doi) != nil
+        guard id.count <= PreprintID.maxLength, !id.unicodeScalars.contains(where: PreprintID.isControl) else {
+            return false
+        }
+        return id.wholeMatch(of: newArXiv) != nil || id.wholeMatch(of: oldArXiv) != nil || id.wholeMatch(of: doi) != nil
     }
 
     // Built on each call: `Regex` is not Sendable, so it cannot be a shared constant.

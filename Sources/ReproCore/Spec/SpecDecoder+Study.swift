@@ -7,7 +7,11 @@ extension SpecDecoder {
             report("", "the spec is empty", line: nil)
             return nil
         }
-        guard let top = fields(root, at: "", allowed: Self.topLevelKeys) else { return nil }
+        // Text that cannot be stored ends decoding here (its field would be reported twice otherwise);
+        // issues found before (duplicate JSON keys) do not.
+        let earlier = issues.count
+        checkStorable(root, at: "")
+        guard issues.count == earlier, let top = fields(root, at: "", allowed: Self.topLevelKeys) else { return nil }
         let preprint = required(top, "preprint").flatMap { decodePreprint($0, at: "preprint") }
         let code = required(top, "code").flatMap { decodeCode($0, at: "code") }
         let environment = top["environment"].map { decodeEnvironment($0, at: "environment") }
@@ -34,21 +38,29 @@ extension SpecDecoder {
             let fields = fields(
                 node, at: path, allowed: ["id", "title", "authors", "institutions", "field", "funding"])
         else { return nil }
-        let id = required(fields, "id").flatMap { nonEmptyString($0, at: fields.path("id")) }
+        let id = required(fields, "id").flatMap {
+            boundedString($0, at: fields.path("id"), maxLength: PreprintID.maxLength)
+        }
         if let id, !PreprintSpec.isValidIdentifier(id), let node = fields["id"] {
             report(
                 fields.path("id"),
                 "\"\(id)\" is not an arXiv id (arXiv:2401.01234, 2401.01234v2, hep-th/9901001) or a DOI (10.1234/abcd)",
                 line: node.line)
         }
-        let title = required(fields, "title").flatMap { nonEmptyString($0, at: fields.path("title")) }
+        let title = required(fields, "title").flatMap {
+            boundedString($0, at: fields.path("title"), maxLength: PreprintLimits.title)
+        }
         let authors = fields["authors"].map {
-            stringList($0, at: fields.path("authors"), example: "[\"Ada Lovelace\", \"Alan Turing\"]")
+            stringList(
+                $0, at: fields.path("authors"), example: "[\"Ada Lovelace\", \"Alan Turing\"]",
+                maxCount: PreprintLimits.authors, maxLength: PreprintLimits.name)
         }
         let institutions = fields["institutions"].map {
-            stringList($0, at: fields.path("institutions"), example: "[\"University of Edinburgh\"]")
+            stringList(
+                $0, at: fields.path("institutions"), example: "[\"University of Edinburgh\"]",
+                maxCount: PreprintLimits.institutions, maxLength: PreprintLimits.name)
         }
-        let field = fields["field"].map { nonEmptyString($0, at: fields.path("field")) }
+        let field = fields["field"].map { boundedString($0, at: fields.path("field"), maxLength: PreprintLimits.field) }
         let funding = fields["funding"].map { decodeFunding($0, at: fields.path("funding")) }
         guard let id, PreprintSpec.isValidIdentifier(id), let title else { return nil }
         return PreprintSpec(
@@ -59,11 +71,19 @@ extension SpecDecoder {
 
     func decodeFunding(_ node: SpecNode, at path: String) -> [FundingSpec]? {
         guard let elements = list(node, at: path, example: "[{funder: ERC, grant: \"101000000\"}]") else { return nil }
+        guard elements.count <= PreprintLimits.funding else {
+            report(path, "at most \(PreprintLimits.funding) entries, got \(elements.count)", line: node.line)
+            return nil
+        }
         let grants = elements.enumerated().map { index, element -> FundingSpec? in
             let elementPath = Self.join(path, index)
             guard let fields = fields(element, at: elementPath, allowed: ["funder", "grant"]) else { return nil }
-            let funder = required(fields, "funder").flatMap { nonEmptyString($0, at: fields.path("funder")) }
-            let grant = fields["grant"].map { nonEmptyString($0, at: fields.path("grant")) }
+            let funder = required(fields, "funder").flatMap {
+                boundedString($0, at: fields.path("funder"), maxLength: PreprintLimits.funder)
+            }
+            let grant = fields["grant"].map {
+                boundedString($0, at: fields.path("grant"), maxLength: PreprintLimits.funder)
+            }
             guard let funder, grant != .some(nil) else { return nil }
             return FundingSpec(funder: funder, grant: grant ?? nil)
         }

@@ -119,11 +119,7 @@ final class SpecDecoder {
         }
         switch scalar.kind {
         case .string:
-            // The coordinator stores specs in PostgreSQL, which cannot hold NUL in text or jsonb.
-            guard !scalar.text.contains("\u{0}") else {
-                report(path, "contains a NUL character, which cannot be stored", line: node.line)
-                return nil
-            }
+            // NUL and overlong text were reported by ``checkStorable(_:at:)`` before decoding began.
             return scalar.text
         case .null:
             report(path, "needs a value", line: node.line)
@@ -132,6 +128,16 @@ final class SpecDecoder {
             report(path, "expected a string, got \(node.excerpt)", line: node.line)
         }
         return nil
+    }
+
+    /// A non-empty string of at most `maxLength` characters (the same limits as `PUT /v1/preprints/{id}`).
+    func boundedString(_ node: SpecNode, at path: String, maxLength: Int) -> String? {
+        guard let text = nonEmptyString(node, at: path) else { return nil }
+        guard text.count <= maxLength else {
+            report(path, "must be at most \(maxLength) characters, got \(text.count)", line: node.line)
+            return nil
+        }
+        return text
     }
 
     /// A string with something other than spaces in it.
@@ -227,10 +233,14 @@ final class SpecDecoder {
     }
 
     /// A list of non-empty strings (`authors`, `institutions`).
-    func stringList(_ node: SpecNode, at path: String, example: String) -> [String]? {
+    func stringList(_ node: SpecNode, at path: String, example: String, maxCount: Int, maxLength: Int) -> [String]? {
         guard let elements = list(node, at: path, example: example) else { return nil }
+        guard elements.count <= maxCount else {
+            report(path, "at most \(maxCount) entries, got \(elements.count)", line: node.line)
+            return nil
+        }
         let strings = elements.enumerated().map { index, element in
-            nonEmptyString(element, at: Self.join(path, index))
+            boundedString(element, at: Self.join(path, index), maxLength: maxLength)
         }
         return strings.contains(nil) ? nil : strings.compactMap { $0 }
     }
@@ -249,6 +259,38 @@ final class SpecDecoder {
             } else {
                 firstIndex[entry.value] = index
             }
+        }
+    }
+
+    // MARK: - Storable text
+
+    /// Longest text of any string or key in a spec, in characters; fields with a rule of their own
+    /// (preprint metadata, names) are shorter.
+    public static let maxTextLength = 4_096
+
+    /// Reports every string and key of the document that PostgreSQL cannot store (NUL) or that is
+    /// longer than ``maxTextLength``: the one place a spec's text is checked for both, whatever field
+    /// it is in (configuration parameter values included), before anything is decoded.
+    func checkStorable(_ node: SpecNode, at path: String) {
+        switch node.value {
+        case .scalar(let scalar):
+            checkStorable(scalar.text, at: path, line: node.line)
+        case .sequence(let elements):
+            for (index, element) in elements.enumerated() { checkStorable(element, at: Self.join(path, index)) }
+        case .mapping(let entries):
+            for entry in entries {
+                let child = Self.join(path, entry.key)
+                checkStorable(entry.key, at: child, line: entry.keyLine ?? node.line)
+                checkStorable(entry.value, at: child)
+            }
+        }
+    }
+
+    private func checkStorable(_ text: String, at path: String, line: Int?) {
+        if text.unicodeScalars.contains("\u{0}") {
+            report(path, "contains a NUL character, which cannot be stored", line: line)
+        } else if text.count > Self.maxTextLength {
+            report(path, "must be at most \(Self.maxTextLength) characters, got \(text.count)", line: line)
         }
     }
 

@@ -200,19 +200,24 @@ public struct StudyCreated: Codable, Sendable {
     public var existing: Bool
     /// `running` when approved at submission, `pending_review` when a moderator must approve it first.
     public var state: StudyState?
+    /// What the submitter should know but that did not stop the study, such as a spec whose preprint
+    /// metadata differs from the stored one (kept when another account owns it).
+    public var warnings: [String]?
 
     enum CodingKeys: String, CodingKey {
         case id
         case preprintID = "preprint_id"
         case taskCount = "task_count"
         case specSHA256 = "spec_sha256"
-        case existing, state
+        case existing, state, warnings
     }
 
     /// Creates the answer.
     public init(
-        id: UUID, preprintID: String, taskCount: Int, specSHA256: String, existing: Bool = false, state: StudyState? = nil
+        id: UUID, preprintID: String, taskCount: Int, specSHA256: String, existing: Bool = false, state: StudyState? = nil,
+        warnings: [String]? = nil
     ) {
+        self.warnings = warnings
         self.state = state
         self.id = id
         self.preprintID = preprintID

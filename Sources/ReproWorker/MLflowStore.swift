@@ -258,7 +258,7 @@ public struct MLflowStore: Sendable {
         var data = Data(count: capacity)
         var filled = 0
         while filled < capacity {
-            let count = data.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, capacity - filled) }
+            let count = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + filled, capacity - filled) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw MetricsError(.unreadableFile, "\(path): cannot be read: \(Self.reason(errno))")

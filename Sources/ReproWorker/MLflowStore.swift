@@ -204,7 +204,13 @@ public struct MLflowStore: Sendable {
     private func openDirectory(_ name: String, in parent: Int32, path: String) throws(MetricsError) -> Int32 {
         let fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
-            throw MetricsError(.unreadableFile, "\(path): cannot be read: \(Self.reason(errno))")
+            let code = errno
+            // With O_DIRECTORY a link fails as "not a directory"; say what it really is.
+            var info = stat()
+            if fstatat(parent, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                throw MetricsError(.unreadableFile, "\(path): cannot be read: it is a symbolic link")
+            }
+            throw MetricsError(.unreadableFile, "\(path): cannot be read: \(Self.reason(code))")
         }
         return fd
     }

@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Numerics only: no I/O, no dependencies (see ../shared/docs/statistics.md).
@@ -34,10 +36,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // Prometheus exposition for coordinator and worker: the swift-metrics backend and a
+        // /metrics-only HTTP server (decision 0012).
+        .target(
+            name: "ReproMetrics",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "ReproCoordinator",
             dependencies: [
-                "ReproCore", "ReproStats",
+                "ReproCore", "ReproStats", "ReproMetrics",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -58,7 +72,8 @@ let package = Package(
         .target(
             name: "ReproWorker",
             dependencies: [
-                "ReproCore", "ReproClient",
+                "ReproCore", "ReproClient", "ReproMetrics",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "repro-worker",
             dependencies: [
-                "ReproWorker",
+                "ReproWorker", "ReproMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -125,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "ReproCoordinatorTests",
             dependencies: [
-                "ReproCoordinator", "ReproCore", "ReproTestSupport", "ReproCLI",
+                "ReproCoordinator", "ReproCore", "ReproTestSupport", "ReproCLI", "ReproMetrics",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

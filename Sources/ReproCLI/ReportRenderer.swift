@@ -59,10 +59,25 @@ enum ReportRenderer {
                 "Across datasets (\(entry.metric)): F = \(f(entry.anova.f)), p = \(f(entry.anova.p)), between-dataset share \(entry.anova.betweenShare.map { String(format: "%.0f %%", $0 * 100) } ?? "—")")
         }
         if !report.variance.isEmpty || !report.acrossDatasets.isEmpty { out.append("") }
+        out.append(contentsOf: runsWithParams(report))
         out.append("Summary")
         for line in report.highlights { out.append("  " + line) }
         out.append("  Study score contribution: " + describe(report.score))
         return out.joined(separator: "\n")
+    }
+
+    /// The runs table with the params each run logged with MLflow; nothing when no run logged any.
+    static func runsWithParams(_ report: StudyReport) -> [String] {
+        let runs = report.runs ?? []
+        let names = Set(runs.flatMap { ($0.params ?? [:]).keys }).sorted()
+        guard !names.isEmpty else { return [] }
+        var table = [["run", "dataset", "seed", "replica"] + names]
+        for run in runs {
+            table.append(
+                ["\(run.runID)", run.dataset + (run.configuration.map { "/" + $0 } ?? ""), "\(run.seed)", "\(run.replica)"]
+                    + names.map { String((run.params?[$0] ?? "—").prefix(40)) })
+        }
+        return ["Runs (params logged with MLflow)"] + Self.table(table).map { "  " + $0 } + [""]
     }
 
     static func renderScore(scoreJSON: Data) throws -> String {

@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import ReproCore
+import ReproMetrics
 import ServiceLifecycle
 
 /// The parts of a running coordinator that tests and benchmarks reach into.
@@ -61,6 +62,11 @@ public func buildApplication(
             reliability: ReliabilityRepository(client: database, logger: logger),
             quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
             interval: .seconds(1), gate: gate, logger: logger))
+    CoordinatorMetrics.registerAll()
+    services.append(QueueGauges(database: database, interval: .seconds(5), gate: gate, logger: logger))
+    if let metricsPort = configuration.metricsPort {
+        services.append(MetricsServer.application(host: configuration.metricsHost, port: metricsPort, logger: logger))
+    }
     let identities = IdentityCache(ttl: configuration.authCacheTTL)
     services.append(
         IdentityRefresher(
@@ -124,6 +130,8 @@ func buildRouter(
     let router = Router(context: AppRequestContext.self)
     // Made before the middleware, which reads its catalogue per request; it registers nothing yet.
     let routes = RouteGuard(router: router)
+    // Outermost, so it counts the status the client gets, problem documents included.
+    router.add(middleware: HTTPMetricsMiddleware<AppRequestContext>())
     router.add(middleware: ProblemMiddleware<AppRequestContext>(catalogue: routes.catalogue))
     router.add(middleware: LogRequestsMiddleware(.debug))
     // Before the authenticator: the key lookup counts against the request's database time too.

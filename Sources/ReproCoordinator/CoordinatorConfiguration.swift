@@ -41,6 +41,10 @@ public struct CoordinatorConfiguration: Sendable {
     public var signingKey: String?
     /// When a worker is quarantined automatically for disagreeing with other workers' replicas; nil never.
     public var automaticQuarantine: AutomaticQuarantineRule?
+    /// Port of the separate `/metrics` server (`--metrics-port`); nil: no metrics server (decision 0012).
+    public var metricsPort: Int? = nil
+    /// Address the metrics server listens on (`--metrics-host`, default 127.0.0.1).
+    public var metricsHost: String = "127.0.0.1"
 
     /// The signing key file this configuration uses.
     public var signingKeyFile: URL {

@@ -18,6 +18,8 @@ public struct MetricsError: Error, Sendable, Equatable, CustomStringConvertible 
         case noMetrics
         /// The job reported more metrics than the coordinator accepts for one run.
         case tooManyMetrics
+        /// MLflow and `metrics.json`/`REPRO_METRIC` lines give one metric different values.
+        case conflictingValues
     }
 
     /// The kind of problem.

@@ -155,6 +155,12 @@ struct TaskExecutor: Sendable {
             "OPENBLAS_NUM_THREADS": "\(max(1, lease.job.cpus))", "MKL_NUM_THREADS": "\(max(1, lease.job.cpus))",
         ]) { $1 }
         if let configurationName = lease.configuration { environmentVariables["REPRO_CONFIGURATION"] = configurationName }
+        // Unmodified MLflow scripts log into a file store in the output folder (the only place the
+        // sandbox lets a job write), read back after the job.
+        environmentVariables.merge(
+            MLflowStore.environment(
+                outputDirectory: outputDirectory, study: lease.studyID, task: lease.taskID, dataset: lease.dataset,
+                seed: lease.seed)) { $1 }
         for name in ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"] {
             // Set on some machines because old OpenBLAS builds need them; the job's numpy must see them too.
             if let value = ProcessInfo.processInfo.environment[name] { environmentVariables[name] = value }
@@ -239,11 +245,15 @@ struct TaskExecutor: Sendable {
             return failure(.failed, "the job was killed by signal \(signal)\(hint)", tail: tail, fingerprint: fingerprint)
         }
         let metrics: [String: Double]
+        let params: [String: String]?
         do {
             guard folder.outputIsDirectory else {
                 throw WorkerError("$REPRO_OUTPUT_DIR is no longer a directory (the job replaced it)")
             }
-            metrics = try parser.value.metrics(outputDirectory: outputDirectory)
+            let mlflow = try MLflowStore().read(outputDirectory: outputDirectory, task: lease.taskID)
+            let reported = Result { () throws(MetricsError) in try parser.value.metrics(outputDirectory: outputDirectory) }
+            metrics = try MLflowStore.combine(reported: reported, mlflow: mlflow)
+            params = mlflow.flatMap { $0.params.isEmpty ? nil : $0.params }
         } catch {
             return failure(.failed, "the job's metrics are invalid: \(error)", exitCode: 0, tail: tail, fingerprint: fingerprint)
         }
@@ -259,7 +269,7 @@ struct TaskExecutor: Sendable {
         return TaskResult(
             taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: duration,
             metrics: metrics, error: nil, logTail: tail, fingerprint: Self.json(fingerprint),
-            hardwareClass: fingerprint.hardwareClass)
+            hardwareClass: fingerprint.hardwareClass, params: params)
     }
 
     /// Downloads (or takes from the cache) the bundle, verifies its sha256 and unpacks it.

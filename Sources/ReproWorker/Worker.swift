@@ -51,6 +51,9 @@ public actor Worker {
         logger[metadataKey: "repro.worker.id"] = "\(credentials.workerID)"
         display("worker \(credentials.workerID.uuidString.lowercased().prefix(8)) connected to \(configuration.coordinatorURL) with \(configuration.slots) slot(s)")
         for result in spool.pending() { undelivered[result.leaseID] = (result.taskID, .now) }
+        WorkerMetrics.registerAll()
+        WorkerMetrics.slots(configured: configuration.slots, busy: 0)
+        WorkerMetrics.spoolDepth(undelivered.count)
         let pending = undelivered.count
         if pending > 0 {
             // Before leasing anything: a result from before a crash is accepted only while its task was
@@ -214,6 +217,7 @@ public actor Worker {
                 do {
                     response = try await request.value
                     failures = 0
+                    WorkerMetrics.contacted()
                 } catch {
                     leaseRequest = nil
                     if stopping { break }
@@ -231,6 +235,7 @@ public actor Worker {
                 for lease in response.leases {
                     let handle = TaskExecutor.Handle()
                     running[lease.leaseID] = (lease, handle, .now)
+                    WorkerMetrics.slots(configured: configuration.slots, busy: running.count)
                     display("task \(lease.taskID): \(lease.dataset) seed \(lease.seed) (study \(lease.studyID.uuidString.lowercased().prefix(8)), attempt \(lease.attempt))")
                     jobs.addTask {
                         let result = await executor.execute(lease, handle: handle)
@@ -258,6 +263,8 @@ public actor Worker {
     func finished(_ lease: TaskLease, result: TaskResult) {
         let started = running.removeValue(forKey: lease.leaseID)?.started ?? .now
         let elapsed = ContinuousClock.now - started
+        WorkerMetrics.jobFinished(outcome: result.outcome, duration: elapsed)
+        WorkerMetrics.slots(configured: configuration.slots, busy: running.count)
         let summary = result.outcome == .succeeded
             ? result.metrics.sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.4f", $0.value))" }.joined(separator: " ")
             : (result.error ?? result.outcome.rawValue)
@@ -265,6 +272,7 @@ public actor Worker {
         do {
             try spool.store(result)
             undelivered[result.leaseID] = (result.taskID, .now)
+            WorkerMetrics.spoolDepth(spool.pending().count)
         } catch {
             logger.error("could not write the result to the spool; sending it directly", metadata: ["repro.error": "\(error)"])
             let client = self.client
@@ -294,6 +302,7 @@ public actor Worker {
                 + waiting
             do {
                 let answer = try await client.heartbeat(beats)
+                WorkerMetrics.contacted()
                 for verdict in answer.leases where verdict.action == .stop {
                     guard let job = running[verdict.leaseID] else { continue }
                     logger.notice(
@@ -337,6 +346,8 @@ public actor Worker {
     func send(_ results: [TaskResult]) async -> Bool {
         do {
             let receipts = try await client.submitResults(results)
+            WorkerMetrics.contacted()
+            defer { WorkerMetrics.spoolDepth(spool.pending().count) }
             for receipt in receipts {
                 spool.remove(leaseID: receipt.leaseID)
                 undelivered.removeValue(forKey: receipt.leaseID)

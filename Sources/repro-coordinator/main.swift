@@ -111,6 +111,10 @@ struct Serve: AsyncParsableCommand {
     var quarantineDisagreementRate = 0.5
     @Flag(help: "Never quarantine workers automatically; admins still can.")
     var noAutoQuarantine = false
+    @Option(help: "Serve Prometheus metrics (GET /metrics, no key) on this port, separate from the API (default: off; decision 0012).")
+    var metricsPort: Int?
+    @Option(help: "Address the metrics server listens on. Anyone who can reach it reads the metrics.")
+    var metricsHost = "127.0.0.1"
 
     func validate() throws {
         guard databaseDeadline > 0, databaseDeadline.isFinite else {
@@ -118,6 +122,9 @@ struct Serve: AsyncParsableCommand {
         }
         guard shutdownGrace >= 1, shutdownGrace.isFinite else {
             throw ValidationError("--shutdown-grace must be at least 1 second.")
+        }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be between 0 and 65535, got \(metricsPort).")
         }
         guard quarantineMinChecks >= 1 else { throw ValidationError("--quarantine-min-checks must be at least 1.") }
         guard quarantineDisagreementRate.isFinite, (0...1).contains(quarantineDisagreementRate) else {
@@ -141,7 +148,7 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin.origin.rawValue)"])
             }
         }
-        let configuration = CoordinatorConfiguration(
+        var configuration = CoordinatorConfiguration(
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
@@ -152,6 +159,8 @@ struct Serve: AsyncParsableCommand {
                 ? nil
                 : AutomaticQuarantineRule(
                     minChecks: quarantineMinChecks, maxDisagreementRate: quarantineDisagreementRate))
+        configuration.metricsPort = metricsPort
+        configuration.metricsHost = metricsHost
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await runCoordinator(app, configuration: configuration, logger: logger)

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import ReproCore
+import ReproMetrics
 import ReproWorker
 
 /// `repro-worker`: a volunteer worker process.
@@ -63,12 +64,18 @@ struct WorkerCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("memory-mib"), help: "Memory offered to tasks, in MiB (default: the machine's).") var memoryMiB: Int64 = 0
 
+    @Option(help: "Serve Prometheus metrics (GET /metrics) on this port of 127.0.0.1 (default: off).")
+    var metricsPort: Int?
+    @Option(help: "Address of the metrics server.") var metricsHost = "127.0.0.1"
     @Option(help: "Log format: text or json.") var logFormat: LogFormat = .text
 
     @Option(help: "Log level.") var logLevel: Logger.Level = .info
 
     func validate() throws {
         guard (1...256).contains(slots) else { throw ValidationError("--slots must be between 1 and 256.") }
+        if let metricsPort, !(0...65535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be between 0 and 65535, got \(metricsPort).")
+        }
         guard (1...30).contains(leaseWait) else { throw ValidationError("--lease-wait must be between 1 and 30 seconds.") }
     }
 
@@ -115,6 +122,14 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         let signals = SignalWatcher { await worker.shutdown() }
         defer { signals.cancel() }
+        // Ends with the worker: the metrics of a stopped worker would say it still runs.
+        let metricsHost = self.metricsHost
+        let metrics = metricsPort.map { port in
+            Task {
+                try await MetricsServer.application(host: metricsHost, port: port, logger: logger).run()
+            }
+        }
+        defer { metrics?.cancel() }
         try await worker.run()
     }
 }

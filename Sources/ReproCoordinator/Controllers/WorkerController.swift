@@ -161,5 +161,6 @@ struct WorkerController: Sendable {
                 throw Problem.badRequest("metric \(name) is not a finite number.", field: prefix + "metrics.\(name)")
             }
         }
+        try RunParams.validate(result.params, field: prefix + "params")
     }
 }

@@ -85,6 +85,8 @@ public struct DatabaseClient: Sendable {
                                 throw StaleConnection()
                             }
                             held.hold(connection)
+                            CoordinatorMetrics.connectionInUse(1)
+                            defer { CoordinatorMetrics.connectionInUse(-1) }
                             // Once the connection closes, the next statement the body writes may be
                             // dropped: the call ends then, not at the deadline.
                             watch.hold(connection, abandon: deadline.abandon)

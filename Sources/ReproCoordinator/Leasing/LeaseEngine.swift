@@ -35,13 +35,15 @@ public struct LeaseEngine: Sendable {
         let stop = Gate()
         let onClose = client?.onClose { stop.open() }
         defer { if let onClose { client?.removeHandler(onClose) } }
-        return try await withGracefulShutdownHandler {
+        let leases = try await withGracefulShutdownHandler {
             try await leaseOrWait(
                 worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
                 client: client, stop: stop)
         } onGracefulShutdown: {
             stop.open()
         }
+        CoordinatorMetrics.leaseAnswered(tasks: leases.count)
+        return leases
     }
 
     private func leaseOrWait(
@@ -67,12 +69,15 @@ public struct LeaseEngine: Sendable {
             }
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero || Task.isCancelled { return [] }
+            CoordinatorMetrics.longPollWaiting(1)
             await wakeup.wait(after: generation, timeout: remaining, unless: stop)
+            CoordinatorMetrics.longPollWaiting(-1)
             // No signal while waiting means nothing was queued, requeued or became due since the
             // statement above found nothing (every such change notifies, and the LISTEN connection
             // signals when it reconnects, as it may have missed some): looking again would find
             // nothing too, so an idle long-poll ends without a second statement (issue 10, part 4).
             if wakeup.generation == generation { return [] }
+            CoordinatorMetrics.leaseWokenUp()
         }
     }
 

@@ -26,6 +26,7 @@ public struct Reaper: Service {
             while !Task.isCancelled {
                 do {
                     let outcome = try await queue.reapExpiredLeases(tick: policy.reaperIntervalSeconds)
+                    CoordinatorMetrics.reaped(requeued: outcome.requeued, failed: outcome.failed)
                     if outcome.requeued + outcome.failed > 0 {
                         logger.info(
                             "expired leases reaped",

@@ -31,11 +31,14 @@ extension TaskQueue {
                 try await closeTasks(study: study, count: count, on: connection)
             }
             try await write(plan, on: connection)
+            try await writeParams(
+                of: results, accepted: Set(plan.runs.filter(\.accepted).map(\.leaseID)), on: connection)
             if plan.requeued {
                 try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
             }
             return receipts
         }
+        CoordinatorMetrics.resultsRecorded(receipts)
         for receipt in receipts {
             logger.debug(
                 "result received",

@@ -46,9 +46,34 @@ public struct ReportRepository: Sendable {
     public func report(study: UUID) async throws -> StudyReport? {
         guard let status = try await studies.status(study), let spec = try await studies.spec(study) else { return nil }
         let values = try await values(study: study)
-        return ReportBuilder.build(
+        var report = ReportBuilder.build(
             studyID: study, preprintID: status.preprintID, title: status.title, state: status.state, tasks: status.tasks,
             spec: spec, values: values)
+        let params = try await params(study: study)
+        if !params.isEmpty, let runs = report.runs {
+            report.runs = runs.map { run in
+                var run = run
+                run.params = params[run.runID]
+                return run
+            }
+        }
+        return report
+    }
+
+    /// The MLflow params of the study's runs, by run id (issue 14).
+    func params(study: UUID) async throws -> [Int64: [String: String]] {
+        let rows = try await client.query(
+            """
+            SELECT p.run_id, json_object_agg(p.name, p.value)::text
+            FROM run_params p JOIN runs r ON r.id = p.run_id
+            WHERE r.study_id = \(study)
+            GROUP BY p.run_id
+            """, logger: logger)
+        var params: [Int64: [String: String]] = [:]
+        for try await (run, json) in rows.decode((Int64, String).self) {
+            params[run] = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        }
+        return params
     }
 
     /// The score of a preprint over all its studies' claims; nil when the preprint is unknown.

@@ -265,7 +265,8 @@ public struct StudyRepository: Sendable {
             SELECT r.id, r.task_id, t.dataset, t.seed, t.configuration, t.replica, r.attempt, r.outcome, r.accepted,
                    r.worker_id, r.exit_code, r.duration_seconds, r.error, r.hardware_class, r.created_at,
                    coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}'),
-                   r.fingerprint ->> 'isolation'
+                   r.fingerprint ->> 'isolation',
+                   (SELECT json_object_agg(p.name, p.value) FROM run_params p WHERE p.run_id = r.id)::text
             FROM runs r JOIN tasks t ON t.id = r.task_id
             WHERE r.study_id = \(studyID)
             ORDER BY r.id
@@ -274,15 +275,17 @@ public struct StudyRepository: Sendable {
         let decoder = JSONDecoder()
         for try await row in rows.decode(
             (Int64, Int64, String, Int64, String?, Int, Int, String, Bool, UUID, Int?, Double, String?, String?, Date, String,
-                String?).self)
+                String?, String?).self)
         {
             let metrics = (try? decoder.decode([String: Double].self, from: Data(row.15.utf8))) ?? [:]
-            runs.append(
+            var record =
                 RunRecord(
                     id: row.0, taskID: row.1, dataset: row.2, seed: row.3, configuration: row.4, replica: row.5,
                     attempt: row.6, outcome: RunOutcome(rawValue: row.7) ?? .failed, accepted: row.8,
                     workerID: row.9, exitCode: row.10, durationSeconds: row.11, metrics: metrics, error: row.12,
-                    hardwareClass: row.13, createdAt: row.14, isolation: RunIsolation(fingerprintValue: row.16)))
+                    hardwareClass: row.13, createdAt: row.14, isolation: RunIsolation(fingerprintValue: row.16))
+            record.params = row.17.flatMap { try? decoder.decode([String: String].self, from: Data($0.utf8)) }
+            runs.append(record)
         }
         return runs
     }

@@ -36,7 +36,9 @@ public struct ScoreMaintainer: Service {
                             metadata: ["repro.scores.preprints": "\(unmarked.count)"])
                         unmarked = []
                     }
+                    let started = ContinuousClock.now
                     let changed = try await scores.recomputeDirty()
+                    CoordinatorMetrics.scoresRecomputed(changed, duration: .now - started)
                     if changed > 0 {
                         logger.info("preprint scores updated", metadata: ["repro.scores.changed": "\(changed)"])
                     }

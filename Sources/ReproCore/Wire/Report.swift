@@ -80,11 +80,13 @@ public struct ReportedRun: Codable, Sendable, Hashable {
     public var replica: Int
     /// From the run's fingerprint; `unknown` when the fingerprint does not say.
     public var isolation: RunIsolation
+    /// Parameters the job logged with MLflow; nil when it logged none.
+    public var params: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id"
         case workerID = "worker_id"
-        case dataset, configuration, seed, replica, isolation
+        case dataset, configuration, seed, replica, isolation, params
     }
 
     /// Creates an entry.

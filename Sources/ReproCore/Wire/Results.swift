@@ -29,6 +29,8 @@ public struct TaskResult: Codable, Sendable, Equatable {
     public var fingerprint: JSONValue?
     /// Hardware class (CPU model, GPU models) for the variance split by hardware.
     public var hardwareClass: String?
+    /// Parameters the job logged with MLflow (`mlflow.log_param`), kept with the run; nil: none.
+    public var params: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case taskID = "task_id"
@@ -40,13 +42,16 @@ public struct TaskResult: Codable, Sendable, Equatable {
         case logTail = "log_tail"
         case fingerprint
         case hardwareClass = "hardware_class"
+        case params
     }
 
     /// Creates a result.
     public init(
         taskID: Int64, leaseID: UUID, outcome: RunOutcome, exitCode: Int?, durationSeconds: Double,
-        metrics: [String: Double], error: String?, logTail: String?, fingerprint: JSONValue?, hardwareClass: String?
+        metrics: [String: Double], error: String?, logTail: String?, fingerprint: JSONValue?, hardwareClass: String?,
+        params: [String: String]? = nil
     ) {
+        self.params = params
         self.taskID = taskID
         self.leaseID = leaseID
         self.outcome = outcome

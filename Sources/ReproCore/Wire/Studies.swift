@@ -140,6 +140,8 @@ public struct RunRecord: Codable, Sendable {
     public var createdAt: Date
     /// The isolation the worker reported in the run's fingerprint; nil from coordinators before it.
     public var isolation: RunIsolation?
+    /// Parameters the job logged with MLflow (`mlflow.log_param`); nil when it logged none.
+    public var params: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -151,7 +153,7 @@ public struct RunRecord: Codable, Sendable {
         case metrics, error
         case hardwareClass = "hardware_class"
         case createdAt = "created_at"
-        case isolation
+        case isolation, params
     }
 
     /// Creates a record.

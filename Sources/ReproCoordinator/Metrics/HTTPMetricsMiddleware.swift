@@ -1,0 +1,27 @@
+import Hummingbird
+
+/// Counts and times every request by route template, method and status. Outermost, so the status is
+/// the one the client got after ``ProblemMiddleware`` turned errors into problem documents.
+struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            record(request, context, status: response.status.code, started: started)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            record(request, context, status: status, started: started)
+            throw error
+        }
+    }
+
+    private func record(_ request: Request, _ context: Context, status: Int, started: ContinuousClock.Instant) {
+        // Unmatched paths are whatever a scanner sends: one series for all of them.
+        CoordinatorMetrics.request(
+            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status,
+            duration: .now - started)
+    }
+}

@@ -67,9 +67,17 @@ public enum ReportBuilder {
                 claim.configuration,
                 Claim(
                     metric: claim.metric, dataset: claim.dataset, value: claim.value, direction: direction,
-                    tolerance: claim.tolerance)
+                    tolerance: claim.tolerance, range: boundedRange(spec.metrics?[claim.metric]))
             )
         }
+    }
+
+    /// A metric declared bounded on both sides (`metrics: {accuracy: {min: 0, max: 1}}`) has its claims'
+    /// intervals computed on the logit scale of that range (docs/statistics.md §2a); nil otherwise.
+    static func boundedRange(_ range: MetricRange?) -> Interval? {
+        guard let range, let lower = range.min, let upper = range.max, lower.isFinite, upper.isFinite, lower < upper
+        else { return nil }
+        return Interval(lower: lower, upper: upper)
     }
 
     /// Builds the report.
@@ -131,6 +139,8 @@ public enum ReportBuilder {
             claimReports.append(
                 ClaimReport(configuration: configuration, check: check, explanation: explain(check, configuration: configuration)))
         }
+        let adjusted = Holm.verdicts(claimReports.map(\.check))
+        for index in claimReports.indices { claimReports[index].holmVerdict = adjusted[index] }
         let score = ReproducibilityScore(verdicts: claimReports.map(\.check.verdict), runs: runs.count)
         return StudyReport(
             studyID: studyID, preprintID: preprintID, title: title, state: state, generatedAt: now, tasks: tasks,

@@ -21,7 +21,6 @@ struct AlphaSpendingTests {
         ],
         0.05: [
             2: [2.5379876034427964, 1.662106581823285],
-            PLACEHOLDER_05
         ],
     ]
 

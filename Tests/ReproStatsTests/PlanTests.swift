@@ -39,7 +39,7 @@ struct PlanTests {
             ClaimPlan.notReproducedPower(runs: 10, sd: item.sd, tolerance: item.tolerance), item.powerNotReproduced10,
             Tolerance(relative: 1e-7, absolute: 1e-9), "power not reproduced n = 10")
         let plan = ClaimPlan(claim: claim, sd: item.sd)
-        let floored = item.runs.map { max($0, ClaimCheck.defaultMinimumRuns) }
+        let floored: [Int?] = item.runs.map { max($0, ClaimCheck.defaultMinimumRuns) }
         #expect([plan.reproducedRuns80, plan.reproducedRuns90, plan.notReproducedRuns80, plan.notReproducedRuns90] == floored)
     }
 

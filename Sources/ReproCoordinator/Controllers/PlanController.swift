@@ -29,7 +29,7 @@ struct PlanController: Sendable {
         }
         var assumedSD: Double?
         if let sdText {
-            guard let value = Double(sdText), value.isFinite, value > 0, value < 1e100 else {
+            guard let value = Double(sdText), value.isFinite, value > 0, value <= 1e100 else {
                 throw Problem.badRequest("sd must be a positive number, not \"\(sdText)\".", field: "sd")
             }
             assumedSD = value

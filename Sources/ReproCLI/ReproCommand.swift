@@ -11,7 +11,7 @@ public struct ReproCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Submit.self, Status.self, Watch.self, Report.self, Cancel.self, Score.self, Accounts.self,
-            Feedback.self, Scores.self, Review.self, Workers.self,
+            Feedback.self, Scores.self, Review.self, Workers.self, Plan.self,
         ])
 
     /// Creates the command (ArgumentParser).

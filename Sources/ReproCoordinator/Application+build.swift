@@ -149,6 +149,10 @@ func buildRouter(
         signer: signer
     ).register(on: routes)
     ReportController(client: database, studies: studies, logger: logger).register(on: routes)
+    PlanController(
+        reports: ReportRepository(client: database, studies: studies, logger: logger), studies: studies,
+        limits: configuration.specLimits
+    ).register(on: routes)
     let quarantines = QuarantineRepository(client: database, logger: logger)
     WorkerController(
         accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy, logger: logger),

@@ -23,14 +23,22 @@ public struct Claim: Codable, Sendable, Hashable {
     public var direction: Direction
     /// The margin δ from the study spec; nil means the default, 2 % of |c|.
     public var tolerance: Double?
+    /// The metric's declared range when it is bounded on both sides (`metrics: {accuracy: {min: 0, max: 1}}`):
+    /// the verdict's intervals are then computed on the logit scale of that range (``Interval/logitMean(mean:sd:count:level:lowerBound:upperBound:)``)
+    /// and never leave it. Nil: the plain t intervals.
+    public var range: Interval?
 
-    /// A claim; `tolerance` nil means 2 % of |value|.
-    public init(metric: String, dataset: String, value: Double, direction: Direction, tolerance: Double? = nil) {
+    /// A claim; `tolerance` nil means 2 % of |value|; `range` the metric's declared [min, max], if both are given.
+    public init(
+        metric: String, dataset: String, value: Double, direction: Direction, tolerance: Double? = nil,
+        range: Interval? = nil
+    ) {
         self.metric = metric
         self.dataset = dataset
         self.value = value
         self.direction = direction
         self.tolerance = tolerance
+        self.range = range
     }
 
     /// δ actually used: the given tolerance (its magnitude), or 2 % of |c| when none was given.

@@ -35,10 +35,21 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
     public let tTest: TTest?
     /// TOST equivalence p within ±δ: max of the one-sided p-values against c − δ and c + δ.
     public let tostP: Double?
-    /// 90 % t interval of the mean; its ends are the one-sided 95 % bounds used for `reproduced`.
+    /// 90 % interval of the mean; its ends are the one-sided 95 % bounds used for `reproduced`.
     public let ci90Mean: Interval?
-    /// 95 % t interval of the mean, used for `not_reproduced`.
+    /// 95 % interval of the mean, used for `not_reproduced`.
     public let ci95Mean: Interval?
+    /// How `ci90_mean` and `ci95_mean` were computed: `t` (mean ± t·se) or `logit` (on the logit scale of
+    /// the metric's declared range, docs/statistics.md §2a).
+    public let intervalScale: IntervalScale?
+
+    /// The scale of a claim's intervals.
+    public enum IntervalScale: String, Codable, Sendable, Hashable {
+        /// mean ± t·sd/√n.
+        case t
+        /// Delta-method interval on the logit scale of a bounded metric, mapped back into its range.
+        case logit
+    }
     /// Expected best of 1 run (the mean), Tang et al. without replacement.
     public let expectedMax1: Double?
     /// Expected best of 3 runs.
@@ -78,6 +89,7 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
         case tostP = "tost_p"
         case ci90Mean = "ci90_mean"
         case ci95Mean = "ci95_mean"
+        case intervalScale = "interval_scale"
         case expectedMax1 = "expected_max_1"
         case expectedMax3 = "expected_max_3"
         case expectedMax5 = "expected_max_5"
@@ -133,10 +145,19 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
             (standardizedGap, tTest, tostP) = (nil, nil, nil)
         }
         if let mean = moments.mean, let sd = moments.sd {
-            ci90Mean = Interval.studentMean(mean: mean, sd: sd, count: n, level: 0.90)
-            ci95Mean = Interval.studentMean(mean: mean, sd: sd, count: n, level: 0.95)
+            let rule = DecisionRule(
+                direction: claim.direction, claimed: c, tolerance: delta, mean: mean, sd: sd, range: claim.range)
+            if rule.usesLogitScale {
+                ci90Mean = rule.interval(runs: n, quantile: 0.95)
+                ci95Mean = rule.interval(runs: n, quantile: 0.975)
+                intervalScale = .logit
+            } else {
+                ci90Mean = Interval.studentMean(mean: mean, sd: sd, count: n, level: 0.90)
+                ci95Mean = Interval.studentMean(mean: mean, sd: sd, count: n, level: 0.95)
+                intervalScale = n >= 2 ? .t : nil
+            }
         } else {
-            (ci90Mean, ci95Mean) = (nil, nil)
+            (ci90Mean, ci95Mean, intervalScale) = (nil, nil, nil)
         }
 
         expectedMax1 = ExpectedMaximum.ofSorted(sorted, k: 1)
@@ -158,7 +179,8 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
             runsNeeded = nil
             return
         }
-        let rule = DecisionRule(direction: claim.direction, claimed: c, tolerance: delta, mean: mean, sd: sd)
+        let rule = DecisionRule(
+            direction: claim.direction, claimed: c, tolerance: delta, mean: mean, sd: sd, range: claim.range)
         verdict = rule.verdict(runs: n)
         runsNeeded = verdict == .inconclusive ? rule.runsNeeded(after: n, limit: Self.runsNeededLimit) : nil
     }

@@ -49,6 +49,15 @@ struct CodingTests {
             )
         )
         try roundTrip(KeyPhraseCorpus(texts: ["seed variance", "learning rate"]))
+        // Issue 15: bounded claims, sequential looks, plans.
+        let bounded = Claim(
+            metric: "accuracy", dataset: "digits", value: 0.97, direction: .higher, tolerance: 0.01,
+            range: Interval(lower: 0, upper: 1))
+        try roundTrip(bounded)
+        try roundTrip(ClaimCheck.evaluate(values: runs, claim: bounded))
+        try roundTrip(SequentialCheck.evaluate(values: runs, lookSizes: [5, 10, 11], maximumRuns: 20, claim: bounded))
+        try roundTrip(ClaimPlan(claim: claim, sd: 0.01))
+        try roundTrip(AdaptiveSchedule(min: 5, max: 60, step: 5))
     }
 
     @Test("verdicts and directions use the words of statistics.md")

@@ -98,11 +98,11 @@ public struct ReportRepository: Sendable {
             let values = try await values(study: study)
             runs += Set(values.map(\.runID)).count
             for (configuration, claim) in ReportBuilder.claims(of: spec) {
-                let numbers = values.filter {
+                let rows = values.filter {
                     $0.dataset == claim.dataset && $0.metric == claim.metric && $0.configuration == configuration
-                }.map(\.value)
-                // Only the verdict is needed here; the bootstrap is not.
-                let check = ClaimCheck.evaluate(values: numbers, claim: claim)
+                }
+                // Only the verdict is needed here; the bootstrap is not. Seed means as in the report.
+                let check = ClaimCheck.evaluate(values: ReportBuilder.claimValues(rows), claim: claim)
                 claims.append(
                     ScoredClaim(
                         studyID: study, metric: claim.metric, dataset: claim.dataset, configuration: configuration,

@@ -211,12 +211,22 @@ public struct ClaimReport: Codable, Sendable {
     public var check: ClaimCheck
     /// A sentence for people.
     public var explanation: String
+    /// The verdict after Holm's adjustment across the study's claims (family-wise α = 0.05), beside the
+    /// per-claim `check.verdict`. The score uses the per-claim verdict (docs/statistics.md §2b). Optional only
+    /// so that reports of older coordinators decode.
+    public var holmVerdict: Verdict?
+
+    enum CodingKeys: String, CodingKey {
+        case configuration, check, explanation
+        case holmVerdict = "holm_verdict"
+    }
 
     /// Creates a claim entry.
-    public init(configuration: String?, check: ClaimCheck, explanation: String) {
+    public init(configuration: String?, check: ClaimCheck, explanation: String, holmVerdict: Verdict? = nil) {
         self.configuration = configuration
         self.check = check
         self.explanation = explanation
+        self.holmVerdict = holmVerdict
     }
 }
 

@@ -54,14 +54,22 @@ public func buildApplication(
     let studies = StudyRepository(client: database, signer: signer, logger: logger)
     let gate = Gate()
     services.append(NotificationListener(database: database, wakeup: wakeup, gate: gate, logger: logger))
-    services.append(Reaper(queue: queue, policy: policy, gate: gate, logger: logger))
+    // Wakes the score and reliability maintainers when something may have changed their inputs.
+    let maintenance = TaskWakeup()
+    services.append(Reaper(queue: queue, policy: policy, gate: gate, maintenance: maintenance, logger: logger))
     services.append(
-        ScoreMaintainer(scores: ScoreRepository(client: database, studies: studies, logger: logger), gate: gate, logger: logger))
+        QueueProbe(
+            database: database, looks: wakeup.emptyLooks, interval: .milliseconds(Int(policy.queueProbeSeconds * 1000)),
+            gate: gate, logger: logger))
+    services.append(
+        ScoreMaintainer(
+            scores: ScoreRepository(client: database, studies: studies, logger: logger), nudge: maintenance, gate: gate,
+            logger: logger))
     services.append(
         ReliabilityMaintainer(
             reliability: ReliabilityRepository(client: database, logger: logger),
             quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
-            interval: .seconds(1), gate: gate, logger: logger))
+            interval: .seconds(1), nudge: maintenance, gate: gate, logger: logger))
     CoordinatorMetrics.registerAll()
     services.append(QueueGauges(database: database, interval: .seconds(5), gate: gate, logger: logger))
     if let metricsPort = configuration.metricsPort {
@@ -76,7 +84,7 @@ public func buildApplication(
 
     let router = buildRouter(
         configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
-        studies: studies, signer: signer, identities: identities, logger: logger
+        studies: studies, signer: signer, identities: identities, maintenance: maintenance, logger: logger
     ).router
     var app = Application(
         router: router,
@@ -125,13 +133,15 @@ public func buildRouter(
 func buildRouter(
     configuration: CoordinatorConfiguration, database: DatabaseClient, wakeup: TaskWakeup, queue: TaskQueue,
     accounts: AccountRepository, studies: StudyRepository, signer: SigningKeyStore, identities: IdentityCache,
-    logger: Logger
+    maintenance: TaskWakeup? = nil, logger: Logger
 ) -> (router: Router<AppRequestContext>, routes: [GuardedRoute]) {
     let router = Router(context: AppRequestContext.self)
     // Made before the middleware, which reads its catalogue per request; it registers nothing yet.
     let routes = RouteGuard(router: router)
     // Outermost, so it counts the status the client gets, problem documents included.
     router.add(middleware: HTTPMetricsMiddleware<AppRequestContext>())
+    // Next: it signals the maintainers after every inner middleware and the handler are done.
+    if let maintenance { router.add(middleware: MaintenanceNudgeMiddleware<AppRequestContext>(nudge: maintenance)) }
     router.add(middleware: ProblemMiddleware<AppRequestContext>(catalogue: routes.catalogue))
     router.add(middleware: LogRequestsMiddleware(.debug))
     // Before the authenticator: the key lookup counts against the request's database time too.

@@ -55,14 +55,19 @@ struct WorkerController: Sendable {
         guard body.wait.isFinite, body.wait >= 0, body.wait <= policy.maxWaitSeconds else {
             throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
         }
-        // A quarantined worker (or a worker of a quarantined account) gets nothing, and is told why.
-        if let reason = try await quarantines.quarantineReason(worker: worker) {
-            throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
-        }
+        // A quarantined worker (or a worker of a quarantined account) gets nothing, and is told why. Checked
+        // before the request's first lease statement only: a poll that makes none (the worker already
+        // looked in vain and nothing changed since, a quarantine included, as it notifies) leases nothing.
+        let quarantines = self.quarantines
         let leases = try await engine.lease(
             worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
             allowNetwork: body.allowNetwork, max: body.max, wait: body.wait,
-            client: await ClientConnection.of(context.channel))
+            client: await ClientConnection.of(context.channel)
+        ) {
+            if let reason = try await quarantines.quarantineReason(worker: worker) {
+                throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
+            }
+        }
         for lease in leases {
             context.logger.info(
                 "task leased",

@@ -11,6 +11,7 @@ public final class Gate: Sendable {
     private struct State {
         var open = false
         var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+        var handlers: [UUID: @Sendable () -> Void] = [:]
     }
 
     private let state = Mutex(State())
@@ -23,12 +24,34 @@ public final class Gate: Sendable {
 
     /// Opens the gate and releases every waiter.
     public func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let (waiters, handlers) = state.withLock { state in
             state.open = true
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
+            defer {
+                state.waiters.removeAll()
+                state.handlers.removeAll()
+            }
+            return (Array(state.waiters.values), Array(state.handlers.values))
         }
         waiters.forEach { $0.resume() }
+        handlers.forEach { $0() }
+    }
+
+    /// Calls `handler` once when the gate opens, at once if it is open; returns a token for
+    /// ``removeHandler(_:)``, nil when it was called at once. Costs no task, unlike ``wait()``.
+    func onOpen(_ handler: @escaping @Sendable () -> Void) -> UUID? {
+        let token = state.withLock { state -> UUID? in
+            guard !state.open else { return nil }
+            let id = UUID()
+            state.handlers[id] = handler
+            return id
+        }
+        if token == nil { handler() }
+        return token
+    }
+
+    /// Forgets a handler that is no longer needed.
+    func removeHandler(_ token: UUID) {
+        _ = state.withLock { $0.handlers.removeValue(forKey: token) }
     }
 
     /// Returns once the gate is open or the task is cancelled.

@@ -26,10 +26,11 @@ public struct LeaseEngine: Sendable {
 
     /// Leases up to `max` tasks for `worker`, waiting up to `wait` seconds for some to appear; tasks
     /// that need the network only when `allowNetwork`. `client` is the HTTP connection the answer
-    /// goes to, when the server can watch it.
+    /// goes to, when the server can watch it. `admit` runs once before the first lease statement of
+    /// the request (the quarantine check), and not at all when the request makes none.
     public func lease(
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
-        client: ClientConnection? = nil
+        client: ClientConnection? = nil, admit: (@Sendable () async throws -> Void)? = nil
     ) async throws -> [TaskLease] {
         // Opens when the client goes or the coordinator shuts down: either way the wait is over.
         let stop = Gate()
@@ -38,7 +39,7 @@ public struct LeaseEngine: Sendable {
         let leases = try await withGracefulShutdownHandler {
             try await leaseOrWait(
                 worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
-                client: client, stop: stop)
+                client: client, stop: stop, admit: admit)
         } onGracefulShutdown: {
             stop.open()
         }
@@ -48,9 +49,12 @@ public struct LeaseEngine: Sendable {
 
     private func leaseOrWait(
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, max: Int, wait: Double,
-        client: ClientConnection?, stop: Gate
+        client: ClientConnection?, stop: Gate, admit: (@Sendable () async throws -> Void)?
     ) async throws -> [TaskLease] {
         let deadline = ContinuousClock.now + .milliseconds(Int(min(wait, policy.maxWaitSeconds) * 1000))
+        let looks = wakeup.emptyLooks
+        let key = EmptyLooks.Key(worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
+        var admitted = admit == nil
         while true {
             // The client went (nobody would read the answer) or the coordinator is stopping (the
             // worker will ask another): lease nothing more.
@@ -58,14 +62,31 @@ public struct LeaseEngine: Sendable {
             // Read the generation before looking: a notification that arrives while the statement
             // runs changes it, so the wait below returns at once instead of missing it.
             let generation = wakeup.generation
-            let leases = try await queue.lease(
-                worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
-            if !leases.isEmpty {
-                if client?.isClosed == true {
-                    try await handBack(leases, worker: worker)
-                    return []
+            let stamp = looks.stamp(generation: generation)
+            // This worker already looked in vain and nothing was queued, requeued or became due since,
+            // nor did the probe see the queue change: looking again would find nothing (issue 10, part 4).
+            if !looks.isFresh(key, at: stamp) {
+                if !admitted {
+                    try await admit?()
+                    admitted = true
                 }
-                return leases
+                let leases: [TaskLease]
+                do {
+                    leases = try await queue.lease(
+                        worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
+                } catch {
+                    looks.forget(key)
+                    throw error
+                }
+                if !leases.isEmpty {
+                    looks.forget(key)
+                    if client?.isClosed == true {
+                        try await handBack(leases, worker: worker)
+                        return []
+                    }
+                    return leases
+                }
+                looks.recordEmpty(key, at: stamp)
             }
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero || Task.isCancelled { return [] }

@@ -14,6 +14,8 @@ public struct LeasePolicy: Sendable {
     public var maxWaitSeconds: Double = 30
     /// Most tasks one lease request may take.
     public var maxBatch: Int = 50
+    /// How often ``QueueProbe`` checks that idle workers' empty looks still hold (their safety net).
+    public var queueProbeSeconds: Double = 20
 
     /// Creates a policy.
     public init(

@@ -10,12 +10,16 @@ public struct Reaper: Service {
     let policy: LeasePolicy
     let logger: Logger
     let gate: Gate
+    /// Signalled when tasks failed for good: their studies may have completed, which the score and
+    /// reliability maintainers act on.
+    let maintenance: TaskWakeup?
 
     /// Creates the reaper; it starts once `gate` opens (schema up to date).
-    public init(queue: TaskQueue, policy: LeasePolicy, gate: Gate, logger: Logger) {
+    public init(queue: TaskQueue, policy: LeasePolicy, gate: Gate, maintenance: TaskWakeup? = nil, logger: Logger) {
         self.queue = queue
         self.policy = policy
         self.gate = gate
+        self.maintenance = maintenance
         self.logger = logger
     }
 
@@ -23,10 +27,22 @@ public struct Reaper: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await gate.wait()
+            var lastStart: ContinuousClock.Instant?
             while !Task.isCancelled {
+                // "Backed-off tasks became due" looks back twice this far: since the last pass began,
+                // however late this one is (a loaded machine, a failed pass), so none is missed. Idle
+                // workers' remembered empty looks rely on that notification (EmptyLooks).
+                let started = ContinuousClock.now
+                var tick = policy.reaperIntervalSeconds
+                if let lastStart {
+                    let elapsed = started - lastStart
+                    tick = max(tick, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                }
                 do {
-                    let outcome = try await queue.reapExpiredLeases(tick: policy.reaperIntervalSeconds)
+                    let outcome = try await queue.reapExpiredLeases(tick: tick)
+                    lastStart = started
                     CoordinatorMetrics.reaped(requeued: outcome.requeued, failed: outcome.failed)
+                    if outcome.failed > 0 { maintenance?.signal() }
                     if outcome.requeued + outcome.failed > 0 {
                         logger.info(
                             "expired leases reaped",

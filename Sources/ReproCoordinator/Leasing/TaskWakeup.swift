@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -8,14 +9,39 @@ public final class TaskWakeup: Sendable {
     /// The PostgreSQL channel that study submission, requeues and the reaper notify.
     public static let channel = "repro_tasks"
 
+    /// A waiter's timeout. `DispatchWorkItem` is thread-safe (cancel may come from any thread) but not
+    /// marked `Sendable`.
+    private final class Timeout: @unchecked Sendable {
+        let item: DispatchWorkItem
+
+        init(_ item: DispatchWorkItem) { self.item = item }
+    }
+
+    /// One waiting request: what resumes it, and what to undo once something did.
+    private struct Waiter {
+        let continuation: CheckedContinuation<Void, Never>
+        var timer: Timeout?
+        var stop: (gate: Gate, token: UUID)?
+
+        func resume() {
+            timer?.item.cancel()
+            if let stop { stop.gate.removeHandler(stop.token) }
+            continuation.resume()
+        }
+    }
+
     private struct State {
         var generation: UInt64 = 0
-        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
         var signals: UInt64 = 0
     }
 
     private let state = Mutex(State())
+
+    /// The workers that looked for work in vain since the last signal: a notification makes their
+    /// looks stale, since every change that can make a task leasable notifies (``EmptyLooks``).
+    public let emptyLooks = EmptyLooks()
 
     /// Creates a signal.
     public init() {}
@@ -31,7 +57,7 @@ public final class TaskWakeup: Sendable {
 
     /// Wakes every waiting request.
     public func signal() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+        let waiters = state.withLock { state -> [Waiter] in
             state.generation &+= 1
             state.signals &+= 1
             let waiters = Array(state.waiters.values)
@@ -43,17 +69,10 @@ public final class TaskWakeup: Sendable {
 
     /// Returns when the generation differs from `generation`, after `timeout`, when `stop` opens,
     /// or on cancellation, whichever comes first; the caller reads the generation again to know which.
+    ///
+    /// A waiter is one continuation with a timer and a handler on `stop`, not a task group of three
+    /// child tasks: with 10 000 idle workers waiting, every byte per waiter counts (issue 10, part 4).
     public func wait(after generation: UInt64, timeout: Duration, unless stop: Gate? = nil) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitForSignal(after: generation) }
-            group.addTask { try? await Task.sleep(for: timeout) }
-            if let stop { group.addTask { await stop.wait() } }
-            await group.next()
-            group.cancelAll()
-        }
-    }
-
-    private func waitForSignal(after generation: UInt64) async {
         let id = state.withLock { state -> UInt64 in
             state.nextWaiter &+= 1
             return state.nextWaiter
@@ -62,14 +81,42 @@ public final class TaskWakeup: Sendable {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let resumeNow = state.withLock { state -> Bool in
                     if state.generation != generation || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
+                    state.waiters[id] = Waiter(continuation: continuation)
                     return false
                 }
-                if resumeNow { continuation.resume() }
+                if resumeNow {
+                    continuation.resume()
+                    return
+                }
+                // Registered first, armed next: whatever fires first finds the continuation in place.
+                let timer = Timeout(DispatchWorkItem { [self] in resume(id) })
+                DispatchQueue.global().asyncAfter(
+                    deadline: .now() + .nanoseconds(Self.nanoseconds(timeout)), execute: timer.item)
+                let token = stop?.onOpen { [self] in resume(id) }
+                let stillWaiting = state.withLock { state -> Bool in
+                    guard state.waiters[id] != nil else { return false }
+                    state.waiters[id]?.timer = timer
+                    if let stop, let token { state.waiters[id]?.stop = (stop, token) }
+                    return true
+                }
+                if !stillWaiting {
+                    // Resumed while being armed: undo what the waiter did not get to hold.
+                    timer.item.cancel()
+                    if let stop, let token { stop.removeHandler(token) }
+                }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume()
+            resume(id)
         }
+    }
+
+    private func resume(_ id: UInt64) {
+        state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        guard duration > .zero else { return 0 }
+        let (seconds, attoseconds) = duration.components
+        return Int(min(seconds, 86_400)) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
     }
 }

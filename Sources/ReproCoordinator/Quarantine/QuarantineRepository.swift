@@ -45,6 +45,7 @@ struct QuarantineRepository: Sendable {
             let tasks = try await lockTasks(Set(accepted.map(\.task)).union(held), on: connection)
             let plan = QuarantinePlan.quarantine(tasks: tasks, accepted: accepted, held: held)
             try await write(plan, on: connection)
+            try await notifyWorkers(on: connection)
             try await record(
                 quarantineID, action: "quarantine", target: target, actor: actor, reason: reason, plan: plan,
                 on: connection)
@@ -82,6 +83,7 @@ struct QuarantineRepository: Sendable {
             let tasks = try await lockTasks(Set(excluded.map(\.task)), on: connection)
             let plan = QuarantinePlan.release(tasks: tasks, excluded: excluded)
             try await write(plan, on: connection)
+            try await notifyWorkers(on: connection)
             try await record(
                 quarantineID, action: "release", target: target, actor: actor, reason: reason, plan: plan,
                 on: connection)
@@ -271,6 +273,13 @@ struct QuarantineRepository: Sendable {
         if !plan.tasksRequeued.isEmpty {
             try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'requeue')", logger: logger)
         }
+    }
+
+    /// Wakes waiting workers and makes their earlier empty looks stale (``EmptyLooks``): a worker that
+    /// looked in vain before it was quarantined must be checked again, and told, at its next poll; one
+    /// released from quarantine looks again too. Delivered only if the transaction commits.
+    private func notifyWorkers(on connection: PostgresConnection) async throws {
+        try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'quarantine')", logger: logger)
     }
 
     private func record(

@@ -8,6 +8,11 @@ struct ReliabilityMaintainer: Service {
     let quarantines: QuarantineRepository
     let rule: AutomaticQuarantineRule?
     let interval: Duration
+    /// Signalled when studies may have completed (results, the reaper) and signalled here after an
+    /// automatic quarantine (it changes scores); nil: a pass every `interval`, as before.
+    var nudge: TaskWakeup? = nil
+    /// Between passes when not nudged (issue 10, part 4: an idle coordinator no longer looks every second).
+    var idleInterval: Duration = .seconds(30)
     let gate: Gate
     let logger: Logger
 
@@ -15,13 +20,19 @@ struct ReliabilityMaintainer: Service {
         await cancelWhenGracefulShutdown {
             await gate.wait()
             while !Task.isCancelled {
+                let generation = nudge?.generation
+                var passed = false
                 do {
                     try await passOnce()
+                    passed = true
                 } catch {
                     if Task.isCancelled { break }
                     logger.warning("reliability pass failed; will retry", metadata: ["repro.error": "\(error)"])
                 }
                 try? await Task.sleep(for: interval)
+                if passed, let nudge, let generation, idleInterval > interval {
+                    await nudge.wait(after: generation, timeout: idleInterval - interval)
+                }
             }
         }
     }
@@ -44,6 +55,8 @@ struct ReliabilityMaintainer: Service {
                 else { continue }
                 do {
                     _ = try await quarantines.quarantine(.worker(worker), reason: reason, actor: nil)
+                    // Its runs left the scores.
+                    nudge?.signal()
                 } catch let problem as Problem where problem.status == .conflict {
                     // Another replica quarantined it first.
                 }

@@ -4,16 +4,29 @@ import ServiceLifecycle
 /// Keeps stored scores current. Triggers flag a preprint when one of its studies completes or is
 /// cancelled or a run's acceptance changes; every coordinator replica runs one maintainer, and the
 /// claim uses FOR UPDATE SKIP LOCKED, so replicas share the work without computing a preprint twice.
+///
+/// With a `nudge`, a pass runs when the nudge is signalled (a request that may change scores ended on
+/// this coordinator, see ``MaintenanceNudgeMiddleware``, or the reaper failed tasks), at most once per
+/// `interval`, and otherwise once per `idleInterval`: an idle coordinator no longer claims every
+/// second (issue 10, part 4). The idle pass catches what no nudge announces here: changes made through
+/// another coordinator that died before its own maintainer ran, or by hand in the database.
 public struct ScoreMaintainer: Service {
     let scores: ScoreRepository
     let interval: Duration
+    let nudge: TaskWakeup?
+    let idleInterval: Duration
     let gate: Gate
     let logger: Logger
 
     /// Creates the maintainer; it starts once `gate` opens (schema up to date).
-    public init(scores: ScoreRepository, interval: Duration = .seconds(1), gate: Gate, logger: Logger) {
+    public init(
+        scores: ScoreRepository, interval: Duration = .seconds(1), nudge: TaskWakeup? = nil,
+        idleInterval: Duration = .seconds(30), gate: Gate, logger: Logger
+    ) {
         self.scores = scores
         self.interval = interval
+        self.nudge = nudge
+        self.idleInterval = idleInterval
         self.gate = gate
         self.logger = logger
     }
@@ -28,6 +41,9 @@ public struct ScoreMaintainer: Service {
             await gate.wait()
             var unmarked: Set<String> = []
             while !Task.isCancelled {
+                // Read before the pass: a nudge during the pass brings another one.
+                let generation = nudge?.generation
+                var passed = false
                 do {
                     if !unmarked.isEmpty {
                         try await scores.markDirty(unmarked.sorted())
@@ -42,6 +58,7 @@ public struct ScoreMaintainer: Service {
                     if changed > 0 {
                         logger.info("preprint scores updated", metadata: ["repro.scores.changed": "\(changed)"])
                     }
+                    passed = true
                 } catch {
                     if let unfinished = error as? ScoreRepository.UnfinishedScores {
                         unmarked.formUnion(unfinished.preprints)
@@ -52,6 +69,10 @@ public struct ScoreMaintainer: Service {
                         metadata: ["repro.error": "\(error)", "repro.scores.unmarked": "\(unmarked.count)"])
                 }
                 try? await Task.sleep(for: interval)
+                // A failed pass is retried after `interval`, nudged or not.
+                if passed, let nudge, let generation, idleInterval > interval {
+                    await nudge.wait(after: generation, timeout: idleInterval - interval)
+                }
             }
             if !unmarked.isEmpty {
                 logger.error(

@@ -41,6 +41,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var signingKey: String?
     /// When a worker is quarantined automatically for disagreeing with other workers' replicas; nil never.
     public var automaticQuarantine: AutomaticQuarantineRule?
+    /// Marks the dashboard's session cookie `Secure` even on plain HTTP (`--cookie-secure`), for a
+    /// coordinator behind a TLS-terminating proxy; requests that arrive over TLS get it anyway.
+    public var cookieSecure = false
 
     /// The signing key file this configuration uses.
     public var signingKeyFile: URL {

@@ -111,6 +111,8 @@ struct Serve: AsyncParsableCommand {
     var quarantineDisagreementRate = 0.5
     @Flag(help: "Never quarantine workers automatically; admins still can.")
     var noAutoQuarantine = false
+    @Flag(help: "Mark the dashboard's session cookie Secure even on plain HTTP (behind a TLS-terminating proxy).")
+    var cookieSecure = false
 
     func validate() throws {
         guard databaseDeadline > 0, databaseDeadline.isFinite else {
@@ -141,7 +143,7 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin.origin.rawValue)"])
             }
         }
-        let configuration = CoordinatorConfiguration(
+        var configuration = CoordinatorConfiguration(
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
             policy: LeasePolicy(
                 ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
@@ -152,6 +154,7 @@ struct Serve: AsyncParsableCommand {
                 ? nil
                 : AutomaticQuarantineRule(
                     minChecks: quarantineMinChecks, maxDisagreementRate: quarantineDisagreementRate))
+        configuration.cookieSecure = cookieSecure
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await runCoordinator(app, configuration: configuration, logger: logger)

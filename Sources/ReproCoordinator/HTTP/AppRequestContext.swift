@@ -11,12 +11,15 @@ public struct AppRequestContext: RequestContext {
     public var identity: Identity?
     /// The HTTP connection the request came on; a long-poll watches it (``ClientConnection``).
     public let channel: any Channel
+    /// The dashboard session the identity came from (cookie), nil for bearer keys (``SessionMiddleware``).
+    public var webSession: WebSession?
 
     /// Creates a context for one request.
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.identity = nil
         self.channel = source.channel
+        self.webSession = nil
     }
 
     /// Bodies are read by the handlers themselves with a per-route limit (``RequestBody``); this is the

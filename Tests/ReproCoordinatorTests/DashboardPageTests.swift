@@ -148,7 +148,8 @@ struct DashboardPageTests {
             let csv = try await browsers["funder"]!.get(csvHref.replacingOccurrences(of: "&amp;", with: "&"))
             #expect(csv.status == .ok)
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
-            let csvLines = csv.text.split(separator: "\n")
+            // CSV lines end in CRLF, which Swift reads as one Character: split on any newline.
+            let csvLines = csv.text.split(whereSeparator: \.isNewline)
             #expect(csvLines.count == 2, "header and the one row shown")
             let shownRows = Self.occurrences("<tr><td><a href=\"/preprints/", in: list.text)
             #expect(shownRows == 1)

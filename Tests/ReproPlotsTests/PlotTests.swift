@@ -144,7 +144,8 @@ struct PlotTests {
             LineChart.Point(time: 2, value: 30, label: "c"),
         ]
         let plot = LineChart.render(id: "l", title: "history", points: points, domain: 0...100)
-        #expect(occurrences(of: "M", in: plot.svg.components(separatedBy: "d=\"").dropFirst().first ?? "") == 2)
+        let path = plot.svg.components(separatedBy: "class=\"series\" d=\"").dropFirst().first?.prefix { $0 != "\"" } ?? ""
+        #expect(occurrences(of: "M", in: String(path)) == 2)
         let many = (0..<10_000).map { LineChart.Point(time: Double($0), value: Double($0 % 100), label: "") }
         let thinned = LineChart.render(id: "l2", title: "history", points: many, domain: 0...100)
         #expect(thinned.markCount <= LineChart.maxPoints)

@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "repro", targets: ["repro"]),
         .library(name: "ReproStats", targets: ["ReproStats"]),
         .library(name: "ReproCore", targets: ["ReproCore"]),
+        .library(name: "ReproPlots", targets: ["ReproPlots"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -22,10 +23,13 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Numerics only: no I/O, no dependencies (see ../shared/docs/statistics.md).
         .target(name: "ReproStats"),
+        // SVG plots of the dashboard: numbers in, SVG text out; no I/O, no dependencies (decision 0011).
+        .target(name: "ReproPlots"),
         // Domain and wire types shared by coordinator, worker and CLI.
         .target(
             name: "ReproCore",
@@ -50,9 +54,10 @@ let package = Package(
         .target(
             name: "ReproCoordinator",
             dependencies: [
-                "ReproCore", "ReproStats", "ReproMetrics",
+                "ReproCore", "ReproStats", "ReproMetrics", "ReproPlots",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -119,7 +124,7 @@ let package = Package(
         .executableTarget(
             name: "repro-bench-queries",
             dependencies: [
-                "ReproCoordinator", "ReproStats",
+                "ReproCoordinator", "ReproStats", "ReproCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -137,6 +142,7 @@ let package = Package(
         ),
         .testTarget(name: "ReproStatsTests", dependencies: ["ReproStats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReproCoreTests", dependencies: ["ReproCore"]),
+        .testTarget(name: "ReproPlotsTests", dependencies: ["ReproPlots"]),
         .testTarget(
             name: "ReproCoordinatorTests",
             dependencies: [

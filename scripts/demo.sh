@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The main job: a real replication study end to end on an embedded local PostgreSQL.
 #
-#   scripts/demo.sh
+#   scripts/demo.sh [--serve] [SPEC]
+#
+# With --serve the coordinator keeps running after the demo (workers stopped) until Ctrl-C, so the
+# dashboard's study and preprint pages it prints can be opened in a browser.
 #
 # Installs what is missing (PostgreSQL server, python3-venv), builds the three executables,
 # starts a coordinator on its own PostgreSQL cluster, creates a researcher and a volunteer
@@ -24,6 +27,11 @@ if [[ $(id -u) -eq 0 ]]; then
     demo_dir=${REPRO_DEMO_DIR:-/var/lib/reprogrid/demo}
 else
     demo_dir=${REPRO_DEMO_DIR:-$HOME/.local/share/reprogrid/demo}
+fi
+serve=
+if [[ ${1:-} == --serve ]]; then
+    serve=1
+    shift
 fi
 spec=${1:-worker/examples/sklearn-mlp/study.yaml}
 mkdir -p "$demo_dir"
@@ -167,3 +175,16 @@ echo
 "$bin/repro" scores --limit 5
 
 step "done: worker logs are in $demo_dir/worker-*.log, the coordinator's in $demo_dir/coordinator.log"
+step "the dashboard (sign in with the researcher's key, kept in $demo_dir/keys/demo-researcher.key)"
+echo "sign in:       $REPRO_COORDINATOR/sign-in"
+echo "study page:    $REPRO_COORDINATOR/studies/$study_id"
+echo "preprint page: $REPRO_COORDINATOR/preprints/$preprint"
+if [[ -n $serve ]]; then
+    # The workers are done; stop them now and keep only the coordinator for people to click around.
+    workers=("${pids[@]:1}")
+    for pid in "${workers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${workers[@]}"; do wait "$pid" 2>/dev/null || true; done
+    pids=("${pids[0]}")
+    step "serving the dashboard until Ctrl-C"
+    wait "${pids[0]}" || true
+fi

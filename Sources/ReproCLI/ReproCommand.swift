@@ -122,10 +122,23 @@ struct Report: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "Study id.") var id: String
     @Flag(help: "Print the report as JSON (the API's document).") var json = false
+    @Option(help: "Write the study page as one self-contained HTML file (inline CSS and SVG) to this path.")
+    var html: String?
 
     func run() async throws {
         let client = try connection.client()
         let data = try await reporting { try await client.reportData(try parseStudyID(id)) }
+        if let html {
+            // The dashboard renders it, under the same roles as the report: one template, one truth.
+            let page = try await reporting { try await client.standaloneStudyPage(try parseStudyID(id)) }
+            do {
+                try page.write(to: URL(fileURLWithPath: html), options: .atomic)
+            } catch {
+                throw ValidationError("could not write \(html): \(error.localizedDescription)")
+            }
+            print("Wrote \(html) (\(page.count) bytes).")
+            return
+        }
         if json {
             print(String(decoding: data, as: UTF8.self))
         } else {

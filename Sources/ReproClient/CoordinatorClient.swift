@@ -169,6 +169,11 @@ extension CoordinatorClient {
         try await send(.GET, "/v1/studies/\(id)/report")
     }
 
+    /// The dashboard's study page as one self-contained HTML document (inline CSS and SVG, no script).
+    public func standaloneStudyPage(_ id: UUID) async throws -> Data {
+        try await send(.GET, "/studies/\(id.uuidString.lowercased())?standalone=true", accept: "text/html")
+    }
+
     /// The score document of a preprint, as JSON bytes.
     public func scoreData(_ preprint: String) async throws -> Data {
         try await send(.GET, "/v1/preprints/\(Self.segment(preprint))/score")

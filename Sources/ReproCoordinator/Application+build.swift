@@ -148,6 +148,8 @@ func buildRouter(
     router.add(middleware: DatabaseBudgetMiddleware<AppRequestContext>(budget: configuration.databaseDeadline))
     router.add(middleware: Authenticator(accounts: accounts, cache: identities, catalogue: routes.catalogue))
     router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
+    let sessions = SessionRepository(client: database, logger: logger)
+    router.add(middleware: SessionMiddleware(sessions: sessions))
     let policy = configuration.policy
     HealthController(client: database, logger: logger).register(on: routes)
     AccountController(accounts: accounts).register(on: routes)
@@ -175,6 +177,13 @@ func buildRouter(
     PreprintController(preprints: preprints, scores: scores).register(on: routes)
     ScoreController(scores: scores).register(on: routes)
     FeedbackController(feedback: FeedbackRepository(client: database, logger: logger), preprints: preprints).register(on: routes)
+    BadgeController(preprints: preprints).register(on: routes)
+    DashboardController(
+        sessions: sessions, dashboard: DashboardRepository(client: database, logger: logger), studies: studies,
+        reports: ReportRepository(client: database, studies: studies, logger: logger), preprints: preprints, scores: scores,
+        feedback: FeedbackRepository(client: database, logger: logger), access: PageAccess(publicRead: configuration.publicRead),
+        cookieSecure: configuration.cookieSecure
+    ).register(on: router)
     return (router, routes.routes)
 }
 

@@ -45,6 +45,9 @@ public struct CoordinatorConfiguration: Sendable {
     public var metricsPort: Int? = nil
     /// Address the metrics server listens on (`--metrics-host`, default 127.0.0.1).
     public var metricsHost: String = "127.0.0.1"
+    /// Marks the dashboard's session cookie `Secure` even on plain HTTP (`--cookie-secure`), for a
+    /// coordinator behind a TLS-terminating proxy; requests that arrive over TLS get it anyway.
+    public var cookieSecure = false
 
     /// The signing key file this configuration uses.
     public var signingKeyFile: URL {

@@ -64,7 +64,7 @@ try await BenchDataset(
 ).load()
 
 @discardableResult
-func measure(_ name: String, _ paths: [String]) async throws -> Latency {
+func measure(_ name: String, _ paths: [String], iterations: Int = iterations) async throws -> Latency {
     guard !paths.isEmpty else {
         print("\(name): skipped (no such pages at this size)")
         return Latency(name: name)
@@ -105,6 +105,16 @@ try await measure("GET /v1/scores?institution=…&sort=date&order=asc&limit=100"
 try await measure("GET /v1/scores?funder=…&limit=100&cursor=… (page 2)", secondPages)
 try await measure("GET feedback/summary (\(hotItems) items)", [summaryPath])
 try await measure("GET /v1/preprints/{id} (score + summary, \(hotItems) items)", ["/v1/preprints/\(BenchDataset.hotPreprint)"])
+
+// The dashboard (issue 13): the funders' table as an HTML page (same filters, plus the histogram of
+// the whole filtered set), a study page with 10 000 runs, and the public badge.
+try await measure("GET /preprints?funder=…&limit=100 (HTML page + histogram)", (0..<50).map { "/preprints?funder=Funder%20\($0)&limit=100" })
+let studyRuns = setting("BENCH_STUDY_RUNS", 10_000)
+let study = try await DashboardBenchStudy.create(runs: studyRuns, services: services, logger: logger)
+try await measure("GET /studies/{id} (\(studyRuns) runs, HTML page)", ["/studies/\(study)"], iterations: setting("BENCH_STUDY_ITERATIONS", 100))
+try await measure(
+    "GET /v1/preprints/{id}/badge.svg",
+    (0..<50).map { "/v1/preprints/arXiv:2401.\(String(format: "%05d", $0 * 1_999 % preprints))/badge.svg" })
 
 server.cancel()
 _ = await server.result

@@ -115,6 +115,8 @@ struct Serve: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: "Address the metrics server listens on. Anyone who can reach it reads the metrics.")
     var metricsHost = "127.0.0.1"
+    @Flag(help: "Mark the dashboard's session cookie Secure even on plain HTTP (behind a TLS-terminating proxy).")
+    var cookieSecure = false
 
     func validate() throws {
         guard databaseDeadline > 0, databaseDeadline.isFinite else {
@@ -161,6 +163,7 @@ struct Serve: AsyncParsableCommand {
                     minChecks: quarantineMinChecks, maxDisagreementRate: quarantineDisagreementRate))
         configuration.metricsPort = metricsPort
         configuration.metricsHost = metricsHost
+        configuration.cookieSecure = cookieSecure
         do {
             let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
             try await runCoordinator(app, configuration: configuration, logger: logger)

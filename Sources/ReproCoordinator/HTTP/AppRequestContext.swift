@@ -14,6 +14,8 @@ public struct AppRequestContext: RequestContext {
     public var credentialRefusal: Problem?
     /// The HTTP connection the request came on; a long-poll watches it (``ClientConnection``).
     public let channel: any Channel
+    /// The dashboard session the identity came from (cookie), nil for bearer keys (``SessionMiddleware``).
+    public var webSession: WebSession?
 
     /// Creates a context for one request.
     public init(source: ApplicationRequestContextSource) {
@@ -21,6 +23,7 @@ public struct AppRequestContext: RequestContext {
         self.identity = nil
         self.credentialRefusal = nil
         self.channel = source.channel
+        self.webSession = nil
     }
 
     /// Bodies are read by the handlers themselves with a per-route limit (``RequestBody``); this is the

@@ -1,0 +1,262 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ReproCore
+import ReproPlots
+import ReproStats
+
+extension DashboardController {
+    struct StudyView: Sendable {
+        struct Count: Sendable {
+            var state: String
+            var value: Int
+        }
+        struct Run: Sendable {
+            var id: Int64
+            var dataset: String
+            var seed: Int64
+            var replica: Int
+            var hardware: String
+            var duration: String
+            var outcome: String
+            var accepted: String
+            var metrics: String
+        }
+        struct Failure: Sendable {
+            var runID: Int64
+            var dataset: String
+            var seed: Int64
+            var replica: Int
+            var outcome: String
+            var error: String
+            var logTail: String
+        }
+
+        var chrome: Chrome
+        var id: String
+        var title: String
+        var preprintID: String
+        var preprintHref: String
+        var state: String
+        var running: Bool
+        var counts: [Count]
+        var acceptedRuns: Int
+        var scoreText: String
+        var highlights: [String]
+        var claims: PlotView
+        var strips: [PlotView]
+        var variance: [PlotView]
+        var showRuns: Bool
+        var runs: [Run]
+        var runsNote: String?
+        var showFailures: Bool
+        var failures: [Failure]
+        var canCancel: Bool
+        // Stored, not computed: Mustache sees only stored properties (Mirror).
+        var hasHighlights = false
+        var hasVariance = false
+    }
+
+    /// Runs listed on the page; the rest are in `GET /v1/studies/{id}/runs`.
+    static let runsShown = 500
+
+    /// The study and what this caller may see of it, as `GET /v1/studies/{id}/report`, `/runs` and
+    /// `/cancel` decide: 404 for a study the caller may not see (ids cannot be probed).
+    func visibleStudy(_ context: AppRequestContext, _ identity: Identity) async throws -> (UUID, owner: Bool) {
+        guard let id = UUID(uuidString: context.parameters.get("id") ?? "") else {
+            throw Problem.badRequest("The study id must be a UUID.", field: "id")
+        }
+        guard let owner = try await studies.owner(of: id) else { throw Problem.notFound("No study \(id).", field: "id") }
+        let isOwner = owner == identity.accountID && identity.roles.contains(.researcher)
+        let seesAll = identity.isAdmin || !identity.roles.isDisjoint(with: [.moderator, .funder])
+        guard seesAll || isOwner else { throw Problem.notFound("No study \(id).", field: "id") }
+        return (id, isOwner)
+    }
+
+    @Sendable func studyPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let identity = try access.require(context, roles: Self.studyReaders)
+        let (id, isOwner) = try await visibleStudy(context, identity)
+        var view = try await studyView(id, identity: identity, isOwner: isOwner, context: context)
+        if request.uri.queryParameters["standalone"] == "true" {
+            view.chrome.standalone = true
+            view.chrome.css = WebPage.css
+            view.chrome.events = nil
+            view.canCancel = false
+        }
+        return WebPage.render("study", view)
+    }
+
+    func studyView(_ id: UUID, identity: Identity, isOwner: Bool, context: AppRequestContext) async throws -> StudyView {
+        guard let status = try await studies.status(id), let spec = try await studies.spec(id) else {
+            throw Problem.notFound("No study \(id).", field: "id")
+        }
+        let values = try await reports.values(study: id)
+        let report = ReportBuilder.build(
+            studyID: id, preprintID: status.preprintID, title: status.title, state: status.state, tasks: status.tasks,
+            // No bootstrap: the page shows t intervals only, and the bootstrap would dominate its cost.
+            spec: spec, values: values, bootstrap: nil)
+        let showRuns = isOwner || identity.isAdmin || identity.roles.contains(.moderator)
+        let showFailures = isOwner || identity.isAdmin
+        let replicas = Set(values.map(\.replica)).count > 1
+
+        var strips: [PlotView] = []
+        var byCell: [String: [RunValue]] = [:]
+        for value in values { byCell[Self.cellKey(value.dataset, value.configuration, value.metric), default: []].append(value) }
+        for (index, summary) in report.summaries.enumerated() {
+            let cell = byCell[Self.cellKey(summary.dataset, summary.configuration, summary.metric)] ?? []
+            let claim = report.claims.first {
+                $0.check.claim.dataset == summary.dataset && $0.check.claim.metric == summary.metric
+                    && $0.configuration == summary.configuration
+            }
+            let name = Self.cellName(summary.dataset, summary.configuration, summary.metric)
+            let plot = StripPlot.render(
+                .init(
+                    id: "strip-\(index)", title: "\(name): one dot per run", metric: summary.metric,
+                    points: cell.sorted { ($0.seed, $0.replica) < ($1.seed, $1.replica) }.map {
+                        StripPlot.Point(group: replicas ? "replica \($0.replica)" : "runs", seed: $0.seed, value: $0.value, runID: $0.runID)
+                    },
+                    mean: summary.summary.mean,
+                    ci95: Self.range(summary.summary.ci95Mean),
+                    claimed: claim?.check.claim.value, tolerance: claim?.check.tolerance))
+            strips.append(PlotView(heading: name, plot: plot))
+        }
+        let claimRows = report.claims.map { claim -> ClaimPlot.Row in
+            let check = claim.check
+            let runs = (byCell[Self.cellKey(check.claim.dataset, claim.configuration, check.claim.metric)] ?? []).map(\.value)
+            return ClaimPlot.Row(
+                label: Self.cellName(check.claim.dataset, claim.configuration, check.claim.metric)
+                    + " \(check.claim.direction.rawValue) \(SVG.label(check.claim.value))",
+                claimed: check.claim.value, tolerance: check.tolerance, mean: check.mean,
+                ci95: Self.range(check.ci95Mean), runs: runs, verdict: Self.verdictText(check.verdict))
+        }
+        let claims = PlotView(
+            heading: "Claims", plot: ClaimPlot.render(id: "claims", title: "Claimed values against the runs", rows: claimRows))
+        var variance: [PlotView] = []
+        for (index, entry) in report.variance.enumerated() {
+            var parts = [
+                ShareBar.Part(label: "seed", value: entry.seed.varSeed ?? 0),
+                ShareBar.Part(label: "repeat", value: entry.seed.varRepeat ?? 0),
+            ]
+            if let hardware = report.acrossDatasets.first(where: {
+                $0.metric == entry.metric && $0.configuration == entry.configuration
+            })?.hardware {
+                parts.append(ShareBar.Part(label: "hardware", value: hardware.varHardware))
+            }
+            let name = Self.cellName(entry.dataset, entry.configuration, entry.metric)
+            variance.append(
+                PlotView(heading: name, plot: ShareBar.render(id: "variance-\(index)", title: "Variance split of \(name)", parts: parts)))
+        }
+
+        var runs: [StudyView.Run] = []
+        var runsNote: String?
+        if showRuns {
+            let records = try await studies.runs(id)
+            runs = records.prefix(Self.runsShown).map { run in
+                StudyView.Run(
+                    id: run.id, dataset: run.dataset + (run.configuration.map { " · \($0)" } ?? ""), seed: run.seed,
+                    replica: run.replica, hardware: run.hardwareClass ?? "–", duration: SVG.label(run.durationSeconds) + " s",
+                    outcome: run.outcome.rawValue, accepted: run.accepted ? "yes" : "no",
+                    metrics: run.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(SVG.label($0.value))" }.joined(separator: ", "))
+            }
+            if records.count > Self.runsShown {
+                runsNote = "The first \(Self.runsShown) of \(records.count) runs; all of them are in GET /v1/studies/\(id)/runs."
+            }
+        }
+        var failures: [StudyView.Failure] = []
+        if showFailures {
+            failures = try await dashboard.failures(study: id).map {
+                StudyView.Failure(
+                    runID: $0.runID, dataset: $0.dataset, seed: $0.seed, replica: $0.replica, outcome: $0.outcome,
+                    error: $0.error ?? "", logTail: $0.logTail ?? "")
+            }
+        }
+        let running = status.state == .running || status.state == .pendingReview
+        var frame = self.chrome(context, title: status.title)
+        if running { frame.events = "/studies/\(id.uuidString.lowercased())/events" }
+        let score = report.score
+        var view = StudyView(
+            chrome: frame, id: id.uuidString.lowercased(), title: status.title, preprintID: status.preprintID,
+            preprintHref: "/preprints/\(WebPage.segment(status.preprintID))", state: status.state.rawValue, running: running,
+            counts: Self.counts(status.tasks), acceptedRuns: report.acceptedRuns,
+            scoreText: score.score.map { "\(SVG.label($0)) (\(score.reproduced)/\(score.decided) claims reproduced)" } ?? "not yet scored",
+            highlights: report.highlights, claims: claims, strips: strips, variance: variance, showRuns: showRuns, runs: runs,
+            runsNote: runsNote, showFailures: showFailures, failures: failures, canCancel: running && (isOwner || identity.isAdmin))
+        view.hasHighlights = !view.highlights.isEmpty
+        view.hasVariance = !view.variance.isEmpty
+        return view
+    }
+
+    static func counts(_ tasks: TaskCounts) -> [StudyView.Count] {
+        [
+            .init(state: "held", value: tasks.held), .init(state: "queued", value: tasks.queued),
+            .init(state: "leased", value: tasks.leased), .init(state: "succeeded", value: tasks.succeeded),
+            .init(state: "failed", value: tasks.failed), .init(state: "cancelled", value: tasks.cancelled),
+        ]
+    }
+
+    /// An interval as a range; nil when it is missing or not a proper interval (never traps).
+    static func range(_ interval: Interval?) -> ClosedRange<Double>? {
+        guard let interval, interval.lower.isFinite, interval.upper.isFinite, interval.lower <= interval.upper else {
+            return nil
+        }
+        return interval.lower...interval.upper
+    }
+
+    static func cellKey(_ dataset: String, _ configuration: String?, _ metric: String) -> String {
+        "\(dataset)\u{1}\(configuration ?? "")\u{1}\(metric)"
+    }
+
+    static func cellName(_ dataset: String, _ configuration: String?, _ metric: String) -> String {
+        "\(metric) on \(dataset)" + (configuration.map { " (\($0))" } ?? "")
+    }
+
+    static func verdictText(_ verdict: Verdict) -> String {
+        switch verdict {
+        case .reproduced: "reproduced"
+        case .notReproduced: "not reproduced"
+        case .inconclusive: "inconclusive"
+        case .insufficientRuns: "insufficient runs"
+        }
+    }
+
+    /// Server-Sent Events: the task counts every two seconds until the study stops running, then one
+    /// `done` event. The page reloads itself on `done` to show the final plots.
+    @Sendable func studyEvents(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let identity = try access.require(context, roles: Self.studyReaders)
+        let (id, _) = try await visibleStudy(context, identity)
+        let studies = self.studies
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { writer in
+                // Bounded: a page left open for an hour reconnects (EventSource does so by itself).
+                for _ in 0..<1800 {
+                    guard let status = try await studies.status(id) else { break }
+                    let running = status.state == .running || status.state == .pendingReview
+                    let tasks = status.tasks
+                    let data = "{\"state\":\"\(status.state.rawValue)\",\"held\":\(tasks.held),\"queued\":\(tasks.queued),\"leased\":\(tasks.leased),\"succeeded\":\(tasks.succeeded),\"failed\":\(tasks.failed),\"cancelled\":\(tasks.cancelled)}"
+                    try await writer.write(ByteBuffer(string: "event: \(running ? "progress" : "done")\ndata: \(data)\n\n"))
+                    if !running { break }
+                    try await Task.sleep(for: .seconds(2))
+                }
+                try await writer.finish(nil)
+            })
+    }
+
+    @Sendable func cancelStudy(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let identity = try access.require(context, roles: [.researcher, .admin])
+        let form = try await FormBody.read(request)
+        try PageAccess.checkCSRF(form, context)
+        let (id, isOwner) = try await visibleStudy(context, identity)
+        // As POST /v1/studies/{id}/cancel: the owner or an admin; anyone else gets 404.
+        guard isOwner || identity.isAdmin else { throw Problem.notFound("No study \(id).", field: "id") }
+        guard try await studies.cancel(id) != nil else {
+            throw Problem.conflict("The study is not running (already completed or cancelled).", field: "id")
+        }
+        context.logger.info("study cancelled from the dashboard", metadata: ["repro.study.id": "\(id)"])
+        return Response(status: .seeOther, headers: [.location: "/studies/\(id.uuidString.lowercased())"])
+    }
+}

@@ -15,7 +15,7 @@ struct JobOncePerStudyTests {
     static func spec(bundle: String, seeds: Int = 5, commandBytes: Int = 0, preprint: String = "arXiv:2401.01234",
                      verification: Bool = true) -> String {
         // Many arguments of 1 000 characters each, all literal: the command's length is what varies.
-        let padding = (0..<(commandBytes / 1000)).map { "\"--pad=\(String(repeating: "x", count: 994))\"" }
+        let padding = (0..<(commandBytes / 1000)).map { _ in "\"--pad=\(String(repeating: "x", count: 994))\"" }
         let command = (["\"python3\"", "\"train.py\"", "\"--seed\"", "\"{seed}\"", "\"--dataset\"", "\"{dataset}\"",
                         "\"--hidden={hidden}\"", "\"--config={config}\""] + padding).joined(separator: ", ")
         return """

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|all]` (default all).
+# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|all]` (default all).
 #
 # Builds repro-bench in release mode (its own scratch path, .build-release), starts a throwaway
 # PostgreSQL cluster under /tmp, runs the lease → result benchmark for each worker count in
 # BENCH_WORKERS (default "8 32") with BENCH_TASKS tasks (default 20000) and BENCH_BATCH per lease
 # (default 10) — each followed by pgbench with the lease statement on the same cluster — then the report
 # benchmark, and always stops the cluster afterwards. `idle` (BENCH_IDLE_WORKERS idle long-polling
-# workers, default 10000) and `ghost` run a release repro-coordinator as its own process.
+# workers, default 10000), `ghost` and `expand` (submitting a BENCH_EXPAND_TASKS-task study, default 1000000,
+# and database bytes per task against the command's length) run a release repro-coordinator as its own process.
 #
 # The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh).
 # That makes commits cheaper than on a durable server, for the coordinator and for pgbench alike: the
@@ -21,9 +22,9 @@ source "$repo_root/scripts/lib/sandbox.sh"
 
 which=${1:-all}
 case $which in
-    lease | report | sandbox | idle | ghost | all) ;;
+    lease | report | sandbox | idle | ghost | expand | all) ;;
     *)
-        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|all]" >&2
+        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|all]" >&2
         exit 2
         ;;
 esac
@@ -71,7 +72,7 @@ on port $REPRO_PG_PORT (fsync=off, synchronous_commit=off)"
     done
 fi
 
-if [[ $which == idle || $which == ghost || $which == all ]]; then
+if [[ $which == idle || $which == ghost || $which == expand || $which == all ]]; then
     [[ -n ${REPRO_PG_ROOT:-} ]] || repro_pg_throwaway_start
     if [[ $which == idle || $which == all ]]; then
         (cd "$repo_root" && "$bench" idle --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator" \
@@ -79,6 +80,12 @@ if [[ $which == idle || $which == ghost || $which == all ]]; then
     fi
     if [[ $which == ghost || $which == all ]]; then
         (cd "$repo_root" && "$bench" ghost --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator")
+    fi
+    if [[ $which == expand || $which == all ]]; then
+        echo "==> load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+        (cd "$repo_root" && "$bench" expand --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator" \
+            --tasks "${BENCH_EXPAND_TASKS:-1000000}")
+        echo "==> load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     fi
 fi
 

@@ -152,6 +152,16 @@ extension CoordinatorClient {
             timeout: .seconds(Int64(wait) + 30))
     }
 
+    /// Sends finished results and leases up to `max` new tasks in one request (`POST /v1/leases/cycle`).
+    public func cycle(results: [TaskResult], max: Int, wait: Double, allowNetwork: Bool = false) async throws
+        -> CycleResponse
+    {
+        try await call(
+            .POST, "/v1/leases/cycle",
+            json: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork),
+            timeout: .seconds(Int64(wait) + 30))
+    }
+
     /// Heartbeats all running leases.
     public func heartbeat(_ beats: [HeartbeatRequest.Beat]) async throws -> HeartbeatResponse {
         try await call(.POST, "/v1/leases/heartbeat", json: HeartbeatRequest(leases: beats))

@@ -23,7 +23,13 @@ public actor Worker {
     var heartbeatInterval: Double = 20
     var stopping = false
     var backPressureShown = false
-    var leaseRequest: Task<LeaseResponse, any Error>?
+    var leaseRequest: Task<CycleResponse, any Error>?
+    /// The lease loop waits for a slot: a result finishing now travels with its next lease request
+    /// (``WorkerConfiguration/cycle``), so the spool loop is not woken for it.
+    var waitingForSlot = false
+    /// The coordinator refused a cycle outright (a 4xx): results go through the spool loop, which sets a
+    /// refused one aside, until the spool is empty again.
+    var cycleRefused = false
     let spoolSignal: AsyncStream<Void>.Continuation
     let spoolWakeups: AsyncStream<Void>
     /// Called with a line describing each change (the terminal display).
@@ -194,10 +200,16 @@ public actor Worker {
             while !stopping {
                 let free = configuration.slots - running.count
                 if free <= 0 {
+                    waitingForSlot = configuration.cycle
                     await jobs.next()
+                    waitingForSlot = false
                     continue
                 }
-                if !undelivered.isEmpty, !(await waitForDelivery(upTo: .seconds(2))) {
+                if cycleRefused && undelivered.isEmpty { cycleRefused = false }
+                // Results waiting in the spool travel with the lease request: one round trip, one
+                // transaction, and they are recorded before anything is leased.
+                let carried = configuration.cycle && !cycleRefused ? Array(spool.pending().prefix(100)) : []
+                if carried.isEmpty, !undelivered.isEmpty, !(await waitForDelivery(upTo: .seconds(2))) {
                     // Results first: leasing while they cannot be delivered piles up work whose leases
                     // expire, and could even lease this worker's own finished task again, making its
                     // result stale. The spool is the back-pressure signal.
@@ -209,17 +221,28 @@ public actor Worker {
                 }
                 backPressureShown = false
                 let wait = configuration.leaseWait
-                let request = Task { [client, allowNetwork = configuration.allowNetwork] in
-                    try await client.lease(max: free, wait: wait, allowNetwork: allowNetwork)
+                let request = Task { [client, allowNetwork = configuration.allowNetwork, cycle = configuration.cycle] in
+                    guard cycle else {
+                        return CycleResponse(
+                            results: [], lease: try await client.lease(max: free, wait: wait, allowNetwork: allowNetwork))
+                    }
+                    return try await client.cycle(results: carried, max: free, wait: wait, allowNetwork: allowNetwork)
                 }
                 leaseRequest = request
                 let response: LeaseResponse
                 do {
-                    response = try await request.value
+                    let answer = try await request.value
+                    acknowledge(answer.results)
+                    response = answer.lease
                     failures = 0
                     WorkerMetrics.contacted()
                 } catch {
                     leaseRequest = nil
+                    if !carried.isEmpty {
+                        // The spool loop delivers them on its own (and sets aside one the coordinator refuses).
+                        if let error = error as? CoordinatorClientError, !error.isRetryable { cycleRefused = true }
+                        spoolSignal.yield()
+                    }
                     if stopping { break }
                     failures += 1
                     let delay = min(30.0, pow(2.0, Double(min(failures, 5)))) * Double.random(in: 0.5...1.0)
@@ -273,6 +296,8 @@ public actor Worker {
             try spool.store(result)
             undelivered[result.leaseID] = (result.taskID, .now)
             WorkerMetrics.spoolDepth(spool.pending().count)
+            // The lease loop is about to ask for the freed slot and takes this result along.
+            if waitingForSlot && !stopping { return }
         } catch {
             logger.error("could not write the result to the spool; sending it directly", metadata: ["repro.error": "\(error)"])
             let client = self.client
@@ -345,18 +370,8 @@ public actor Worker {
     /// invalid result sets aside only itself, not the good ones sent with it.
     func send(_ results: [TaskResult]) async -> Bool {
         do {
-            let receipts = try await client.submitResults(results)
+            acknowledge(try await client.submitResults(results))
             WorkerMetrics.contacted()
-            defer { WorkerMetrics.spoolDepth(spool.pending().count) }
-            for receipt in receipts {
-                spool.remove(leaseID: receipt.leaseID)
-                undelivered.removeValue(forKey: receipt.leaseID)
-                if receipt.status == .rejected {
-                    logger.notice(
-                        "result refused",
-                        metadata: ["repro.task.id": "\(receipt.taskID)", "repro.reason": "\(receipt.detail ?? "")"])
-                }
-            }
             return true
         } catch let error as CoordinatorClientError where !error.isRetryable && results.count > 1 {
             logger.warning(
@@ -381,6 +396,21 @@ public actor Worker {
         } catch {
             logger.warning("sending results failed; will retry", metadata: ["repro.error": "\(error)"])
             return false
+        }
+    }
+
+    /// Forgets results the coordinator answered for: each receipt is final (accepted, recorded, or
+    /// rejected because the lease was lost).
+    func acknowledge(_ receipts: [ResultReceipt]) {
+        defer { WorkerMetrics.spoolDepth(spool.pending().count) }
+        for receipt in receipts {
+            spool.remove(leaseID: receipt.leaseID)
+            undelivered.removeValue(forKey: receipt.leaseID)
+            if receipt.status == .rejected {
+                logger.notice(
+                    "result refused",
+                    metadata: ["repro.task.id": "\(receipt.taskID)", "repro.reason": "\(receipt.detail ?? "")"])
+            }
         }
     }
 

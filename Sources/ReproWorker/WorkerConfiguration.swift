@@ -37,6 +37,9 @@ public struct WorkerConfiguration: Sendable {
     /// Coordinator public keys the volunteer pinned (`--coordinator-key`): a base64 key or a file of keys.
     /// Nil: the keys pinned at an earlier start, or the coordinator's on the first start (trust on first use).
     public var coordinatorKey: String?
+    /// Whether finished results travel with the next lease request (`POST /v1/leases/cycle`, one round
+    /// trip and one commit per cycle); off: results and leases go separately (`--separate-results`).
+    public var cycle = true
 
     /// Creates a configuration.
     public init(

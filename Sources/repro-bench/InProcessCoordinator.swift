@@ -18,12 +18,15 @@ struct InProcessCoordinator: Sendable {
 
     /// Starts the coordinator over `database` and returns once it answers `/readyz`.
     static func start(
-        database: DatabaseURL, tasks: Int, poolSize: Int, authCacheTTL: Duration, logger: Logger
+        database: DatabaseURL, tasks: Int, poolSize: Int, authCacheTTL: Duration, preparedStatements: Bool = true,
+        logger: Logger
     ) async throws -> InProcessCoordinator {
         let port = try FreePort.pick()
         let adminKey = APIKey.generate()
+        var policy = LeasePolicy()
+        policy.preparedStatements = preparedStatements
         let configuration = CoordinatorConfiguration(
-            host: "127.0.0.1", port: port, database: .url(database.urlString),
+            host: "127.0.0.1", port: port, database: .url(database.urlString), policy: policy,
             adminKey: adminKey, specLimits: SpecLimits(maxTasks: max(tasks, SpecLimits.default.maxTasks)),
             authCacheTTL: authCacheTTL, maxConnections: poolSize)
         let (app, _) = try await buildApplication(configuration: configuration, logger: logger)

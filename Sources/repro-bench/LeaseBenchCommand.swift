@@ -50,6 +50,15 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     @Option(help: "pgbench executable, a path or a name on the PATH (default pgbench).")
     var pgbench = "pgbench"
 
+    @Flag(help: "Workers send results with their next lease request (POST /v1/leases/cycle), as repro-worker does by default.")
+    var cycle = false
+
+    @Flag(help: "Send the lease statement unnamed (parsed and planned per call) instead of prepared, to measure the difference.")
+    var unprepared = false
+
+    @Option(help: "End the timed run after this many accepted tasks, leaving the rest queued (default: every task). With --tasks 1000000 it measures leasing with a deep queue.")
+    var stopAfter: Int?
+
     @Flag(help: "Skip the pgbench baseline.")
     var skipPgbench = false
 
@@ -84,10 +93,10 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(database: BenchDatabase, logger: Logger) async throws {
-        print("== lease → result: \(workers) workers, \(tasks) tasks, batch \(batch), database \(database.url.database ?? "?")")
+        print("== lease → result\(cycle ? " (one cycle request)" : "")\(unprepared ? " (unprepared lease)" : ""): \(workers) workers, \(tasks) tasks, batch \(batch), database \(database.url.database ?? "?")")
         let coordinator = try await InProcessCoordinator.start(
             database: database.url, tasks: tasks, poolSize: poolSize, authCacheTTL: .seconds(authCacheSeconds),
-            logger: logger)
+            preparedStatements: !unprepared, logger: logger)
         var http = HTTPClient.Configuration()
         // One connection per simulated worker, as separate volunteer machines would have; the shared
         // client's default of 8 per host would queue requests inside the load generator.
@@ -108,7 +117,7 @@ struct LeaseBenchCommand: AsyncParsableCommand {
         let (figures, studyID, workerID) = try outcome.get()
         figures.print()
 
-        guard !skipPgbench else { return }
+        guard !skipPgbench, stopAfter == nil else { return }
         let client = PostgresClient(configuration: try database.url.configuration(), backgroundLogger: logger)
         let runner = Task { await client.run() }
         defer { runner.cancel() }
@@ -135,14 +144,15 @@ struct LeaseBenchCommand: AsyncParsableCommand {
         // are in the first reading and not in the delta.
         try await Task.sleep(for: .milliseconds(1500))
         let commitsBefore = try await database.committedTransactions()
-        let progress = RunProgress(target: tasks)
+        let target = min(stopAfter ?? tasks, tasks)
+        let progress = RunProgress(target: target)
         let start = ContinuousClock.now
         let deadline = start + .seconds(timeLimit)
         let measurements = try await withThrowingTaskGroup(of: SimulatedWorker.Measurements.self) { group in
             for token in setup.workerTokens {
                 let worker = SimulatedWorker(
                     client: CoordinatorClient(baseURL: setup.baseURL, key: token, http: http), batch: batch,
-                    waitSeconds: 1, progress: progress, deadline: deadline)
+                    waitSeconds: 1, progress: progress, deadline: deadline, cycle: cycle)
                 group.addTask { try await worker.run() }
             }
             var all: [SimulatedWorker.Measurements] = []
@@ -154,17 +164,17 @@ struct LeaseBenchCommand: AsyncParsableCommand {
             return all
         }
         guard let end = progress.completionInstant else {
-            throw BenchError("the run ended with \(progress.acceptedCount) of \(tasks) tasks accepted")
+            throw BenchError("the run ended with \(progress.acceptedCount) of \(target) tasks accepted")
         }
         try await Task.sleep(for: .milliseconds(1500))
         let commitsAfter = try await database.committedTransactions()
         let status = try await CoordinatorClient(baseURL: setup.baseURL, key: setup.researcherKey, http: http)
             .study(setup.studyID)
-        guard status.tasks.succeeded == tasks, status.state == .completed else {
+        guard target < tasks || (status.tasks.succeeded == tasks && status.state == .completed) else {
             throw BenchError("the study ended \(status.state) with \(status.tasks.succeeded) of \(tasks) tasks succeeded")
         }
         return LeaseRunFigures(
-            workers: workers, tasks: tasks, batch: batch, elapsed: end - start,
+            workers: workers, tasks: progress.acceptedCount, batch: batch, elapsed: end - start,
             commits: commitsAfter - commitsBefore,
             lease: LatencyDistribution(measurements.flatMap(\.leaseLatencies)),
             result: LatencyDistribution(measurements.flatMap(\.resultLatencies)),

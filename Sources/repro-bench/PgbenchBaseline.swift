@@ -32,8 +32,8 @@ struct PgbenchBaseline: Sendable {
     func prepareQueue(copying study: UUID, client: PostgresClient) async throws -> UUID {
         let rows = try await client.query(
             """
-            INSERT INTO studies (preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks)
-            SELECT preprint_id, owner_account_id, spec, spec_sha256, job, task_count, task_count FROM studies
+            INSERT INTO studies (preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks, manifest)
+            SELECT preprint_id, owner_account_id, spec, spec_sha256, job, task_count, task_count, manifest FROM studies
             WHERE id = \(study)
             RETURNING id
             """, logger: logger)
@@ -82,14 +82,23 @@ struct PgbenchBaseline: Sendable {
             WHERE replica_rank = 1
             ORDER BY id
             LIMIT \(batch)
+        ), leased AS (
+            UPDATE tasks t
+            SET state = 'leased', lease_id = gen_random_uuid(), worker_id = '\(worker)'::uuid, attempts = t.attempts + 1,
+                lease_expires_at = now() + make_interval(secs => \(ttlSeconds)::float8), progress = NULL, updated_at = now()
+            FROM picked
+            WHERE t.id = picked.id
+            RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
+                      t.arguments, t.lease_expires_at
+        ), numbered AS (
+            SELECT l.*, row_number() OVER (PARTITION BY l.study_id ORDER BY l.id) = 1 AS first FROM leased l
         )
-        UPDATE tasks t
-        SET state = 'leased', lease_id = gen_random_uuid(), worker_id = '\(worker)'::uuid, attempts = t.attempts + 1,
-            lease_expires_at = now() + make_interval(secs => \(ttlSeconds)::float8), progress = NULL, updated_at = now()
-        FROM picked, studies s
-        WHERE t.id = picked.id AND s.id = t.study_id
-        RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
-                  t.arguments::text, s.job::text, t.lease_expires_at
+        SELECT n.id, n.lease_id, n.study_id, n.dataset, n.seed, n.configuration, n.replica, n.attempts,
+               n.arguments::text, n.lease_expires_at, CASE WHEN n.first THEN s.job::text END,
+               CASE WHEN n.first THEN s.manifest::text END, CASE WHEN n.first THEN s.manifest_signature END,
+               CASE WHEN n.first THEN s.signing_key_id END
+        FROM numbered n JOIN studies s ON s.id = n.study_id
+        ORDER BY n.id
         """
     }
 
@@ -103,8 +112,8 @@ struct PgbenchBaseline: Sendable {
         leaseStatement(worker: worker, batch: batch, memoryBytes: memoryBytes, gpus: gpus, ttlSeconds: ttlSeconds)
             + ";\n"
             + """
-            INSERT INTO tasks (study_id, seed_group, dataset, seed, replica, arguments, memory_bytes, max_attempts)
-            SELECT '\(study)'::uuid, g, 'bench', g, 0, '["python3", "train.py"]'::jsonb, 1073741824, 3
+            INSERT INTO tasks (study_id, seed_group, dataset, seed, replica, memory_bytes, max_attempts)
+            SELECT '\(study)'::uuid, g, 'bench', g, 0, 1073741824, 3
             FROM (SELECT nextval('repro_bench_seed_group')::int AS g FROM generate_series(1, \(batch))) fresh;
 
             """

@@ -9,6 +9,6 @@ struct ReproBenchCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             LeaseBenchCommand.self, ReportBenchCommand.self, SandboxBenchCommand.self, IdleBenchCommand.self,
-            GhostBenchCommand.self, CalibrateCommand.self,
+            GhostBenchCommand.self, CalibrateCommand.self, ExpandBenchCommand.self,
         ])
 }

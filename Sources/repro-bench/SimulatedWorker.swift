@@ -20,9 +20,57 @@ struct SimulatedWorker: Sendable {
     let waitSeconds: Double
     let progress: RunProgress
     let deadline: ContinuousClock.Instant
+    /// Results travel with the next lease request (`POST /v1/leases/cycle`), as the worker does by
+    /// default; otherwise lease and results are two requests (`POST /v1/leases`, `POST /v1/results`).
+    var cycle = false
 
     /// Runs the loop; returns early (without error) when the run is complete, even mid-request.
     func run() async throws -> Measurements {
+        cycle ? try await runCycles() : try await runSeparately()
+    }
+
+    static func results(for leases: [TaskLease]) -> [TaskResult] {
+        leases.map { lease in
+            TaskResult(
+                taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: 0,
+                metrics: ["score": 0.5], error: nil, logTail: nil, fingerprint: nil, hardwareClass: "bench-cpu")
+        }
+    }
+
+    /// One request per cycle: the previous batch's results and the next lease. Its latency counts as a
+    /// lease latency (there is no separate result request).
+    private func runCycles() async throws -> Measurements {
+        var measurements = Measurements()
+        let clock = ContinuousClock()
+        var pending: [TaskResult] = []
+        while !progress.isComplete || !pending.isEmpty {
+            guard clock.now < deadline else { throw BenchError("time limit reached before every task was accepted") }
+            do {
+                let start = clock.now
+                // Nothing left to lease once the run is complete: only report.
+                let answer = try await client.cycle(
+                    results: pending, max: progress.isComplete ? 0 : batch, wait: pending.isEmpty ? waitSeconds : 0)
+                let accepted = answer.results.filter { $0.status == .accepted }.count
+                guard accepted == pending.count else {
+                    throw BenchError("only \(accepted) of \(pending.count) results were accepted: \(answer.results.map(\.detail))")
+                }
+                measurements.accepted += accepted
+                progress.add(accepted: accepted)
+                pending = Self.results(for: answer.lease.leases)
+                if answer.lease.leases.isEmpty && accepted == 0 {
+                    measurements.emptyLeases += 1
+                } else {
+                    measurements.leaseLatencies.append(clock.now - start)
+                }
+            } catch {
+                if progress.isComplete && pending.isEmpty { break }
+                throw error
+            }
+        }
+        return measurements
+    }
+
+    private func runSeparately() async throws -> Measurements {
         var measurements = Measurements()
         let clock = ContinuousClock()
         while !progress.isComplete {
@@ -35,11 +83,7 @@ struct SimulatedWorker: Sendable {
                     continue
                 }
                 measurements.leaseLatencies.append(clock.now - leaseStart)
-                let results = leases.map { lease in
-                    TaskResult(
-                        taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: 0,
-                        metrics: ["score": 0.5], error: nil, logTail: nil, fingerprint: nil, hardwareClass: "bench-cpu")
-                }
+                let results = Self.results(for: leases)
                 let resultStart = clock.now
                 let receipts = try await client.submitResults(results)
                 measurements.resultLatencies.append(clock.now - resultStart)

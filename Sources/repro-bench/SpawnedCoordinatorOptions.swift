@@ -14,7 +14,9 @@ struct SpawnedCoordinatorOptions: ParsableArguments {
 
     /// Creates the database, starts the coordinator on it, runs `body`, and stops and drops both,
     /// also when `body` fails.
-    func run(_ body: (CoordinatorProcess, BenchDatabase, Logger) async throws -> Void) async throws {
+    func run(
+        extra: [String] = [], _ body: (CoordinatorProcess, BenchDatabase, Logger) async throws -> Void
+    ) async throws {
         var logger = Logger(label: "repro-bench")
         logger.logLevel = .warning
         let (database, maintenanceRunner) = try await BenchDatabase.open(
@@ -23,7 +25,7 @@ struct SpawnedCoordinatorOptions: ParsableArguments {
         let process: CoordinatorProcess
         do {
             process = try await CoordinatorProcess.start(
-                executable: coordinator, database: database.url, migrations: migrations, extra: [])
+                executable: coordinator, database: database.url, migrations: migrations, extra: extra)
         } catch {
             try? await database.drop()
             throw error

@@ -97,6 +97,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "File holding the initial admin key (mode 0600), read instead of --admin-key or $REPRO_ADMIN_KEY.")
     var adminKeyFile: String?
     @Option(help: "Most tasks one study may expand into.") var maxTasks = 10_000
+    @Option(help: "Largest study spec accepted, in bytes (default 262144, 256 KiB); larger ones get 413.")
+    var maxSpecBytes = 256 << 10
+    @Option(help: "Largest lease answer, in bytes (default 1048576); leases past it are handed back at once.")
+    var maxLeaseResponseBytes = 1 << 20
     @Flag(help: "Let anonymous callers read scores, funder/institution summaries, preprints and feedback of preprints with a completed study (default: off).")
     var publicRead = false
     @Option(help: "Seconds a request may wait on the database in all (and one database call of a background service): past it the call is abandoned and the request answered 503 with Retry-After.")
@@ -128,6 +132,10 @@ struct Serve: AsyncParsableCommand {
         if let metricsPort, !(0...65535).contains(metricsPort) {
             throw ValidationError("--metrics-port must be between 0 and 65535, got \(metricsPort).")
         }
+        guard maxSpecBytes >= 1024 else { throw ValidationError("--max-spec-bytes must be at least 1024.") }
+        guard maxLeaseResponseBytes >= 1024 else {
+            throw ValidationError("--max-lease-response-bytes must be at least 1024.")
+        }
         guard quarantineMinChecks >= 1 else { throw ValidationError("--quarantine-min-checks must be at least 1.") }
         guard quarantineDisagreementRate.isFinite, (0...1).contains(quarantineDisagreementRate) else {
             throw ValidationError("--quarantine-disagreement-rate must be between 0 and 1.")
@@ -138,6 +146,7 @@ struct Serve: AsyncParsableCommand {
         let logger = log.makeLogger(label: "repro.coordinator")
         var limits = SpecLimits.default
         limits.maxTasks = maxTasks
+        limits.maxSpecBytes = maxSpecBytes
         let admin: AdminKeySource?
         do {
             admin = try AdminKeySource.resolve(
@@ -150,10 +159,12 @@ struct Serve: AsyncParsableCommand {
                 logger.warning("\(warning)", metadata: ["repro.admin_key.origin": "\(admin.origin.rawValue)"])
             }
         }
+        var policy = LeasePolicy(
+            ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval)
+        policy.maxResponseBytes = maxLeaseResponseBytes
         var configuration = CoordinatorConfiguration(
             host: host, port: port, database: database.database, migrationsDirectory: database.migrationsDir,
-            policy: LeasePolicy(
-                ttlSeconds: leaseTTL, backoffBaseSeconds: retryBackoff, reaperIntervalSeconds: reaperInterval),
+            policy: policy,
             adminKey: admin?.key, specLimits: limits, publicRead: publicRead,
             databaseDeadline: .milliseconds(Int(databaseDeadline * 1000)),
             shutdownGrace: .milliseconds(Int(shutdownGrace * 1000)), signingKey: signingKey,

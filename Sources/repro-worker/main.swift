@@ -59,6 +59,9 @@ struct WorkerCommand: AsyncParsableCommand {
     @Flag(help: "Let two jobs share one GPU (by default each job gets its own).")
     var shareGPUs = false
 
+    @Flag(help: "Send results and lease requests separately (POST /v1/results, POST /v1/leases) instead of together in one request; for coordinators older than POST /v1/leases/cycle.")
+    var separateResults = false
+
     @Flag(help: "Run the hostile isolation probe locally under --isolation, print what a job could reach, and exit.")
     var checkIsolation = false
 
@@ -107,12 +110,13 @@ struct WorkerCommand: AsyncParsableCommand {
         guard let token = secret?.value else {
             throw ValidationError("No token: set REPRO_TOKEN or pass --token-file with a volunteer key (an admin creates one with `repro-coordinator keys create --role volunteer`).")
         }
-        let configuration = WorkerConfiguration(
+        var configuration = WorkerConfiguration(
             coordinatorURL: coordinator ?? environment["REPRO_COORDINATOR"] ?? "http://127.0.0.1:8080", token: token,
             slots: slots, workDirectory: work, cacheDirectory: cacheDir.map { URL(fileURLWithPath: $0) }, name: name,
             leaseWait: leaseWait, shutdownGracePeriod: .seconds(gracePeriod), python: python,
             memoryBytes: memoryMiB * 1024 * 1024, isolation: isolation, allowNetwork: allowNetwork, shareGPUs: shareGPUs,
             coordinatorKey: coordinatorKey)
+        configuration.cycle = !separateResults
         let showsLines = logFormat == .text
         let worker = try Worker(configuration: configuration, logger: logger) { line in
             // The terminal display: what the worker is doing, one line per change.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import NIOCore
 import ReproCore
 
@@ -15,6 +16,7 @@ struct WorkerController: Sendable {
         routes.on(.post, "/v1/workers", roles: [.volunteer, .admin], use: self.registerWorker)
         routes.on(.post, "/v1/leases", roles: [.worker], use: self.lease)
         routes.on(.post, "/v1/leases/heartbeat", roles: [.worker], use: self.heartbeat)
+        routes.on(.post, "/v1/leases/cycle", roles: [.worker], use: self.cycle)
         routes.on(.post, "/v1/results", roles: [.worker], use: self.results)
         routes.on(.post, "/v1/tasks/{task_id}/result", roles: [.worker], use: self.singleResult)
     }
@@ -59,7 +61,7 @@ struct WorkerController: Sendable {
         // before the request's first lease statement only: a poll that makes none (the worker already
         // looked in vain and nothing changed since, a quarantine included, as it notifies) leases nothing.
         let quarantines = self.quarantines
-        let leases = try await engine.lease(
+        var leases = try await engine.lease(
             worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
             allowNetwork: body.allowNetwork, max: body.max, wait: body.wait,
             client: await ClientConnection.of(context.channel)
@@ -68,24 +70,122 @@ struct WorkerController: Sendable {
                 throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
             }
         }
+        leases = try await capped(leases, worker: worker, logger: context.logger)
+        return try leaseResponse(leases, worker: worker, logger: context.logger)
+    }
+
+    /// Results and a lease request in one request and one transaction (``TaskQueue/cycle``). When the
+    /// transaction leased nothing and the worker may wait, the results are already committed and the
+    /// request long-polls like `POST /v1/leases`.
+    @Sendable func cycle(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        let body = try await RequestBody.json(CycleRequest.self, from: request, limit: 16 << 20, allowNUL: true)
+        guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers lease tasks.") }
+        guard body.results.count <= 200 else {
+            throw Problem.badRequest("Send 0 to 200 results per request.", field: "results")
+        }
+        guard (0...policy.maxBatch).contains(body.max) else {
+            throw Problem.badRequest("max must be between 0 and \(policy.maxBatch).", field: "max")
+        }
+        guard body.wait.isFinite, body.wait >= 0, body.wait <= policy.maxWaitSeconds else {
+            throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
+        }
+        for (index, result) in body.results.enumerated() {
+            try Self.validate(result, path: "results[\(index)]")
+        }
+        let client = await ClientConnection.of(context.channel)
+        let quarantines = self.quarantines
+        let admit: @Sendable () async throws -> Void = {
+            if let reason = try await quarantines.quarantineReason(worker: worker) {
+                throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
+            }
+        }
+        let receipts: [ResultReceipt]
+        var leases: [TaskLease]
+        if body.results.isEmpty {
+            // Nothing to record: an idle worker's poll. The lease engine's path, so the poll costs no
+            // statement while the worker's empty look still holds (decision 0009), quarantine included.
+            receipts = []
+            leases =
+                body.max > 0
+                ? try await engine.lease(
+                    worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
+                    allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client, admit: admit)
+                : []
+        } else {
+            // Checked before anything is written, as on the lease route: a quarantined worker's results are
+            // still taken by `POST /v1/results`, which its spool falls back to.
+            if body.max > 0 { try await admit() }
+            let recorded = try await queue.cycle(
+                results: body.results, worker: worker, max: body.max, memoryBytes: identity.workerMemoryBytes,
+                gpus: identity.workerGPUs, allowNetwork: body.allowNetwork)
+            receipts = recorded.receipts
+            leases = recorded.leases
+            if client?.isClosed == true {
+                try await engine.handBack(leases, worker: worker)
+                leases = []
+            } else if leases.isEmpty, body.max > 0, body.wait > 0 {
+                leases = try await engine.lease(
+                    worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
+                    allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client)
+            }
+        }
+        leases = try await capped(leases, worker: worker, logger: context.logger)
+        logLeases(leases, logger: context.logger)
+        let answer = CycleResponse(
+            results: receipts, lease: LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
+        return try handingBackOnFailure(try WireCoding.encoder().encode(answer), leases: leases, worker: worker)
+    }
+
+    /// Keeps the leases that fit in ``LeasePolicy/maxResponseBytes`` (at least one) and hands the
+    /// rest back at once, with their attempt given back, so no answer grows without bound.
+    func capped(_ leases: [TaskLease], worker: UUID, logger: Logger) async throws -> [TaskLease] {
+        guard leases.count > 1 else { return leases }
+        var total = 0
+        var kept = 0
+        for bytes in LeaseResponse.wireBytes(of: leases) {
+            if kept > 0 && total + bytes > policy.maxResponseBytes { break }
+            total += bytes
+            kept += 1
+        }
+        guard kept < leases.count else { return leases }
+        let released = try await queue.release(Array(leases[kept...]), worker: worker)
+        logger.notice(
+            "lease answer capped; tasks handed back",
+            metadata: [
+                "repro.worker.id": "\(worker)", "repro.tasks": "\(leases[kept...].map(\.taskID))",
+                "repro.released": "\(released)", "repro.max_response_bytes": "\(policy.maxResponseBytes)",
+            ])
+        return Array(leases[..<kept])
+    }
+
+    /// The answer to a lease request, encoded once. A lease whose answer cannot be written is known to
+    /// nobody: it is handed back rather than left to wait out its TTL. (A client that closed its socket
+    /// is caught before this, by the engine; a write fails only when the connection broke for good,
+    /// e.g. a reset.)
+    func leaseResponse(_ leases: [TaskLease], worker: UUID, logger: Logger) throws -> Response {
+        logLeases(leases, logger: logger)
+        let answer = LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds)
+        guard !leases.isEmpty else { return try Response.json(answer) }
+        return try handingBackOnFailure(try WireCoding.encoder().encode(answer), leases: leases, worker: worker)
+    }
+
+    func logLeases(_ leases: [TaskLease], logger: Logger) {
         for lease in leases {
-            context.logger.info(
+            logger.info(
                 "task leased",
                 metadata: [
                     "repro.task.id": "\(lease.taskID)", "repro.lease.id": "\(lease.leaseID)",
                     "repro.study.id": "\(lease.studyID)", "repro.attempt": "\(lease.attempt)",
                 ])
         }
-        var response = try Response.json(
-            LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
-        guard !leases.isEmpty else { return response }
-        // A lease whose answer cannot be written is known to nobody: hand it back rather than let it
-        // wait out its TTL. (A client that closed its socket is caught before this, by the engine; a
-        // write fails only when the connection broke for good, e.g. a reset.)
-        let buffer = try WireCoding.encoder().encode(
-            LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
+    }
+
+    /// A JSON answer carrying leases; if it cannot be written, its leases are handed back.
+    func handingBackOnFailure(_ buffer: Data, leases: [TaskLease], worker: UUID) throws -> Response {
         let engine = self.engine
-        response.body = ResponseBody(contentLength: buffer.count) { writer in
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: .ok, headers: headers, body: ResponseBody(contentLength: buffer.count) { writer in
             do {
                 try await writer.write(ByteBuffer(bytes: buffer))
                 try await writer.finish(nil)
@@ -93,8 +193,7 @@ struct WorkerController: Sendable {
                 try? await engine.handBack(leases, worker: worker)
                 throw error
             }
-        }
-        return response
+        })
     }
 
     @Sendable func heartbeat(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws

@@ -16,6 +16,14 @@ public struct LeasePolicy: Sendable {
     public var maxBatch: Int = 50
     /// How often ``QueueProbe`` checks that idle workers' empty looks still hold (their safety net).
     public var queueProbeSeconds: Double = 20
+    /// Largest lease answer, in bytes (issue 11, defect 9): leases that would take the answer past it
+    /// are handed back at once (the first lease is always sent). A study's manifest travels once per
+    /// answer and is bounded by the spec size limit, so this binds only when one batch spans many
+    /// studies with long commands.
+    public var maxResponseBytes: Int = 1 << 20
+    /// Whether the lease, heartbeat and result statements run as server-side prepared statements
+    /// (``LeaseStatement``); off only to measure what they save.
+    public var preparedStatements = true
 
     /// Creates a policy.
     public init(

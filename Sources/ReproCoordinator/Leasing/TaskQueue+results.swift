@@ -20,25 +20,35 @@ extension TaskQueue {
     public func record(results: [TaskResult], worker: UUID) async throws -> [ResultReceipt] {
         guard !results.isEmpty else { return [] }
         let receipts = try await client.withTransaction(logger: logger) { connection -> [ResultReceipt] in
-            let tasks = try await lockTasks(results.map(\.taskID), on: connection)
-            let recorded = try await recordedRuns(results.map(\.leaseID), on: connection)
-            let ranges = try await metricRanges(of: Set(tasks.values.map(\.study)), on: connection)
-            var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded, metricRanges: ranges)
-            let receipts = results.map { plan.add($0) }
-            // The study rows are updated once per study, after the task locks: every result of a study
-            // takes its row lock, so taking it earlier would serialize the study's result transactions longer.
-            for (study, count) in plan.closedByStudy.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
-                try await closeTasks(study: study, count: count, on: connection)
-            }
-            try await write(plan, on: connection)
-            try await writeParams(
-                of: results, accepted: Set(plan.runs.filter(\.accepted).map(\.leaseID)), on: connection)
-            if plan.requeued {
-                try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
-            }
-            return receipts
+            try await record(results: results, worker: worker, on: connection)
         }
         CoordinatorMetrics.resultsRecorded(receipts)
+        log(receipts)
+        return receipts
+    }
+
+    /// ``record(results:worker:)`` inside its caller's transaction.
+    func record(results: [TaskResult], worker: UUID, on connection: PostgresConnection) async throws -> [ResultReceipt] {
+        guard !results.isEmpty else { return [] }
+        let tasks = try await lockTasks(results.map(\.taskID), on: connection)
+        let recorded = try await recordedRuns(results.map(\.leaseID), on: connection)
+        let ranges = try await metricRanges(of: Set(tasks.values.map(\.study)), on: connection)
+        var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded, metricRanges: ranges)
+        let receipts = results.map { plan.add($0) }
+        // The study rows are updated once per study, after the task locks: every result of a study
+        // takes its row lock, so taking it earlier would serialize the study's result transactions longer.
+        for (study, count) in plan.closedByStudy.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
+            try await closeTasks(study: study, count: count, on: connection)
+        }
+        try await write(plan, on: connection)
+        try await writeParams(of: results, accepted: Set(plan.runs.filter(\.accepted).map(\.leaseID)), on: connection)
+        if plan.requeued {
+            try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
+        }
+        return receipts
+    }
+
+    func log(_ receipts: [ResultReceipt]) {
         for receipt in receipts {
             logger.debug(
                 "result received",
@@ -47,18 +57,12 @@ extension TaskQueue {
                     "repro.result.status": "\(receipt.status.rawValue)",
                 ])
         }
-        return receipts
     }
 
     /// Locks the batch's task rows in id order (the sort sits below the row locks in the plan) and reads them.
     private func lockTasks(_ ids: [Int64], on connection: PostgresConnection) async throws -> [Int64: ResultPlan.TaskRow] {
-        let rows = try await connection.query(
-            """
-            SELECT id, state, lease_id, worker_id, attempts, max_attempts, study_id
-            FROM tasks WHERE id = ANY(\(Array(Set(ids)))::bigint[])
-            ORDER BY id
-            FOR UPDATE
-            """, logger: logger)
+        let rows = try await LockTasksStatement(ids: Array(Set(ids)))
+            .run(on: connection, prepared: policy.preparedStatements, logger: logger)
         var tasks: [Int64: ResultPlan.TaskRow] = [:]
         for try await (id, state, lease, worker, attempts, maxAttempts, study)
             in rows.decode((Int64, String, UUID?, UUID?, Int, Int, UUID).self)
@@ -88,8 +92,8 @@ extension TaskQueue {
 
     /// The runs already stored for these leases (a resent result).
     private func recordedRuns(_ leases: [UUID], on connection: PostgresConnection) async throws -> [UUID: ResultPlan.RecordedRun] {
-        let rows = try await connection.query(
-            "SELECT lease_id, accepted, worker_id FROM runs WHERE lease_id = ANY(\(leases)::uuid[])", logger: logger)
+        let rows = try await RecordedRunsStatement(leases: leases)
+            .run(on: connection, prepared: policy.preparedStatements, logger: logger)
         var recorded: [UUID: ResultPlan.RecordedRun] = [:]
         for try await (lease, accepted, worker) in rows.decode((UUID, Bool, UUID).self) {
             recorded[lease] = ResultPlan.RecordedRun(accepted: accepted, worker: worker)
@@ -105,36 +109,10 @@ extension TaskQueue {
         let encoder = JSONEncoder()
         let runs = String(decoding: try encoder.encode(plan.runs), as: UTF8.self)
         let changes = String(decoding: try encoder.encode(plan.changes.values.sorted { $0.id < $1.id }), as: UTF8.self)
-        try await connection.query(
-            """
-            WITH planned AS (
-                SELECT * FROM jsonb_to_recordset(\(runs)::jsonb) AS r(
-                    task_id bigint, study_id uuid, lease_id uuid, attempt int, outcome text, accepted boolean,
-                    exit_code int, duration_seconds float8, error text, log_tail text, fingerprint jsonb,
-                    hardware_class text)
-            ), inserted AS (
-                INSERT INTO runs (task_id, study_id, lease_id, worker_id, attempt, outcome, accepted, exit_code,
-                                  duration_seconds, error, log_tail, fingerprint, hardware_class)
-                SELECT task_id, study_id, lease_id, \(plan.worker), attempt, outcome, accepted, exit_code,
-                       duration_seconds, error, log_tail, fingerprint, hardware_class
-                FROM planned ORDER BY task_id
-                RETURNING id, lease_id
-            ), changed AS (
-                UPDATE tasks t
-                SET state = c.state, attempts = c.attempts, last_error = coalesce(c.last_error, t.last_error),
-                    progress = NULL, lease_expires_at = NULL, updated_at = now(),
-                    not_before = CASE WHEN c.state = 'queued' THEN now() + make_interval(secs => c.delay)
-                                      ELSE t.not_before END
-                FROM jsonb_to_recordset(\(changes)::jsonb) AS c(id bigint, state text, attempts int, last_error text,
-                                                                delay float8)
-                WHERE t.id = c.id
-            )
-            INSERT INTO run_metrics (run_id, name, value)
-            SELECT i.id, m.name, m.value
-            FROM unnest(\(plan.metricLeases)::uuid[], \(plan.metricNames)::text[], \(plan.metricValues)::float8[])
-                 AS m(lease_id, name, value)
-            JOIN inserted i ON i.lease_id = m.lease_id
-            """, logger: logger)
+        try await WriteResultsStatement(
+            runs: runs, worker: plan.worker, changes: changes, metricLeases: plan.metricLeases,
+            metricNames: plan.metricNames, metricValues: plan.metricValues
+        ).run(on: connection, prepared: policy.preparedStatements, logger: logger)
     }
 
     /// `count` tasks of the study reached an end state; the statement that closes its last open task

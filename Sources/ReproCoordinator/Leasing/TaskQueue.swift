@@ -34,60 +34,55 @@ public struct TaskQueue: Sendable {
     public func lease(worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false)
         async throws -> [TaskLease]
     {
-        let ttl = policy.ttlSeconds
-        let scan = max * 2
-        let rows = try await client.query(
-            """
-            WITH candidates AS (
-                SELECT t.id, t.study_id, t.seed_group
-                FROM tasks t
-                WHERE t.state = 'queued' AND t.not_before <= now()
-                  AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
-                  AND (NOT t.network OR \(allowNetwork))
-                  AND (t.group_size = 1 OR NOT EXISTS (
-                      SELECT 1 FROM tasks s
-                      WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                        AND (s.worker_id = \(worker)
-                             OR (t.distinct_accounts AND s.worker_id IN (
-                                 SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
-                                 WHERE me.id = \(worker))))))
-                ORDER BY t.id
-                LIMIT \(scan)
-                FOR UPDATE SKIP LOCKED
-            ), picked AS (
-                SELECT id FROM (
-                    SELECT id, row_number() OVER (PARTITION BY study_id, seed_group ORDER BY id) AS replica_rank
-                    FROM candidates) c
-                WHERE replica_rank = 1
-                ORDER BY id
-                LIMIT \(max)
-            )
-            UPDATE tasks t
-            SET state = 'leased', lease_id = gen_random_uuid(), worker_id = \(worker), attempts = t.attempts + 1,
-                lease_expires_at = now() + make_interval(secs => \(ttl)), progress = NULL, updated_at = now()
-            FROM picked, studies s
-            WHERE t.id = picked.id AND s.id = t.study_id
-            RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
-                      t.arguments::text, s.job::text, t.lease_expires_at, s.manifest::text, s.manifest_signature,
-                      s.signing_key_id
-            """, logger: logger)
+        let statement = LeaseStatement(
+            worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork,
+            ttlSeconds: policy.ttlSeconds)
+        let prepared = policy.preparedStatements
+        let logger = self.logger
+        return try await leases(from: try await client.withConnection { connection in
+            try await statement.run(on: connection, prepared: prepared, logger: logger)
+        })
+    }
+
+    /// ``lease(worker:max:memoryBytes:gpus:allowNetwork:)`` on a connection, inside its caller's
+    /// transaction (the worker's cycle: results and lease in one).
+    func lease(
+        worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, on connection: PostgresConnection
+    ) async throws -> [TaskLease] {
+        let statement = LeaseStatement(
+            worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork,
+            ttlSeconds: policy.ttlSeconds)
+        return try await leases(from: try await statement.run(on: connection, prepared: policy.preparedStatements, logger: logger))
+    }
+
+    /// Reads the rows of the lease statement: the study's job and manifest come on its first row only.
+    func leases(from rows: DatabaseRows) async throws -> [TaskLease] {
         var leases: [TaskLease] = []
+        var studies: [UUID: (job: JobSpec, manifest: JobManifest?, signature: ManifestSignature?)] = [:]
         let decoder = WireCoding.decoder()
         for try await row in rows.decode(
-            (Int64, UUID, UUID, String, Int64, String?, Int, Int, String, String, Date, String?, String?, String?).self)
+            (Int64, UUID, UUID, String, Int64, String?, Int, Int, String?, Date, String?, String?, String?, String?).self)
         {
-            let arguments = try decoder.decode([String].self, from: Data(row.8.utf8))
-            let job = try decoder.decode(JobSpec.self, from: Data(row.9.utf8))
-            // Passed on as stored, even when unreadable or unsigned: the worker is the one that checks, and
-            // refuses the task with the reason (decision 0007).
-            let manifest = row.11.flatMap { try? decoder.decode(JobManifest.self, from: Data($0.utf8)) }
-            var signature: ManifestSignature?
-            if let bytes = row.12, let keyID = row.13 { signature = ManifestSignature(signature: bytes, keyID: keyID) }
+            if let jobJSON = row.10 {
+                let job = try decoder.decode(JobSpec.self, from: Data(jobJSON.utf8))
+                // Passed on as stored, even when unreadable or unsigned: the worker is the one that checks, and
+                // refuses the task with the reason (decision 0007).
+                let manifest = row.11.flatMap { try? decoder.decode(JobManifest.self, from: Data($0.utf8)) }
+                var signature: ManifestSignature?
+                if let bytes = row.12, let keyID = row.13 { signature = ManifestSignature(signature: bytes, keyID: keyID) }
+                studies[row.2] = (job, manifest, signature)
+            }
+            guard let study = studies[row.2] else { continue }
+            // Built from the manifest (tasks store no command since migration 0011); a stored command is
+            // used only for tasks of studies stored before manifests existed.
+            let stored = try row.8.map { try decoder.decode([String].self, from: Data($0.utf8)) }
+            let arguments =
+                study.manifest?.arguments(seed: row.4, dataset: row.3, configuration: row.5) ?? stored ?? []
             leases.append(
                 TaskLease(
                     taskID: row.0, leaseID: row.1, studyID: row.2, dataset: row.3, seed: row.4, configuration: row.5,
-                    replica: row.6, attempt: row.7, arguments: arguments, job: job, leaseExpiresAt: row.10,
-                    manifest: manifest, signature: signature))
+                    replica: row.6, attempt: row.7, arguments: arguments, job: study.job, leaseExpiresAt: row.9,
+                    manifest: study.manifest, signature: study.signature))
         }
         return leases.sorted { $0.taskID < $1.taskID }
     }
@@ -102,17 +97,13 @@ public struct TaskQueue: Sendable {
         let ids = sorted.map(\.taskID)
         let leaseIDs = sorted.map(\.leaseID)
         let progress = sorted.map { ResultPlan.storable(String(($0.progress ?? "").prefix(500))) }
-        let ttl = policy.ttlSeconds
-        let rows = try await client.query(
-            """
-            UPDATE tasks t
-            SET lease_expires_at = now() + make_interval(secs => \(ttl)), state = 'leased',
-                progress = NULLIF(h.progress, ''), updated_at = now()
-            FROM unnest(\(ids)::bigint[], \(leaseIDs)::uuid[], \(progress)::text[]) AS h(task_id, lease_id, progress)
-            WHERE t.id = h.task_id AND t.lease_id = h.lease_id AND t.worker_id = \(worker)
-              AND t.state IN ('leased', 'queued')
-            RETURNING t.id, t.lease_expires_at
-            """, logger: logger)
+        let statement = HeartbeatStatement(
+            ttlSeconds: policy.ttlSeconds, ids: ids, leases: leaseIDs, progress: progress, worker: worker)
+        let prepared = policy.preparedStatements
+        let logger = self.logger
+        let rows = try await client.withConnection { connection in
+            try await statement.run(on: connection, prepared: prepared, logger: logger)
+        }
         var extended: [Int64: Date] = [:]
         for try await (id, expires) in rows.decode((Int64, Date).self) { extended[id] = expires }
 

@@ -16,8 +16,9 @@ public struct StudyRepository: Sendable {
         self.logger = logger
     }
 
-    /// Stores the study, upserts its preprint and inserts all its tasks, in one transaction with one
-    /// multi-row `INSERT … SELECT FROM unnest(…)`; wakes waiting workers when it commits.
+    /// Stores the study, upserts its preprint and inserts all its tasks, in one transaction; the database
+    /// expands the matrix itself (``TaskExpansion``), so a million-task study costs the coordinator no
+    /// memory per task. Wakes waiting workers when it commits.
     ///
     /// A spec the same account already submitted (same canonical sha256), whose study is running or
     /// completed, returns that study (`existing`) unless `allowDuplicate`: a resubmission re-runs
@@ -33,24 +34,16 @@ public struct StudyRepository: Sendable {
                 "The study spec is invalid.",
                 issues: [.init(path: "preprint.id", reason: "not an arXiv identifier or a DOI")])
         }
-        let tasks = spec.expand()
         let specJSON = String(decoding: spec.canonicalJSON(), as: UTF8.self)
         let specSHA = spec.sha256Hex
         let job = JobSpec(spec: spec)
         let jobJSON = String(decoding: try WireCoding.encoder().encode(job), as: UTF8.self)
 
-        let seedGroups = tasks.map { Int32($0.seedGroup) }
-        let datasets = tasks.map(\.dataset)
-        let seeds = tasks.map(\.seed)
-        let configurations = tasks.map { $0.configuration ?? "" }
-        let replicas = tasks.map { Int32($0.replica) }
-        let arguments = try tasks.map { String(decoding: try JSONEncoder().encode($0.arguments), as: UTF8.self) }
         let maxAttempts = spec.run.maxAttempts
         let gpus = spec.run.resources.gpus
         let memory = spec.run.resources.memoryBytes
-        let count = tasks.count
-        let groupSizes = tasks.map { Int32($0.groupSize) }
-        let distinctAccounts = tasks.map(\.distinctAccounts)
+        let expansion = TaskExpansion(spec: spec)
+        let count = expansion.taskCount
         let network = spec.run.network
         let preprint = spec.preprint
         let newID = UUID()
@@ -138,16 +131,9 @@ public struct StudyRepository: Sendable {
                     VALUES (NULL, 'auto_approve', \(studyID), \(owner), \(reason))
                     """, logger: logger)
             }
-            try await connection.query(
-                """
-                INSERT INTO tasks (study_id, seed_group, dataset, seed, configuration, replica, arguments,
-                                   max_attempts, gpus, memory_bytes, group_size, network, state, distinct_accounts)
-                SELECT \(studyID), g, d, s, NULLIF(c, ''), r, a::jsonb, \(maxAttempts), \(gpus), \(memory),
-                       n, \(network), \(taskState), x
-                FROM unnest(\(seedGroups)::int[], \(datasets)::text[], \(seeds)::bigint[], \(configurations)::text[],
-                            \(replicas)::int[], \(arguments)::text[], \(groupSizes)::int[],
-                            \(distinctAccounts)::boolean[]) AS t(g, d, s, c, r, a, n, x)
-                """, logger: logger)
+            try await expansion.insert(
+                study: studyID, maxAttempts: maxAttempts, gpus: gpus, memoryBytes: memory, network: network,
+                state: taskState, on: connection, logger: logger)
             if submission != .pending {
                 // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
                 try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'study')", logger: logger)

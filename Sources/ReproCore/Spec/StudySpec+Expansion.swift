@@ -34,7 +34,7 @@ extension StudySpec {
     /// reproducibly — ranked by a hash of the spec's canonical digest and the group index — so expanding the
     /// same spec twice gives the same tasks, and a researcher cannot pick which seeds are checked short of
     /// changing the spec (which changes the draw).
-    func spotCheckedGroups(count groups: Int) -> Set<Int> {
+    public func spotCheckedGroups(count groups: Int) -> Set<Int> {
         guard let verification else { return [] }
         let wanted = verification.checkedGroups(of: groups)
         guard wanted > 0 else { return [] }

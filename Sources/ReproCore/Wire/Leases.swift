@@ -204,13 +204,19 @@ public struct TaskLease: Codable, Sendable, Equatable {
 }
 
 /// Answer to `POST /v1/leases`: zero or more leases.
+///
+/// On the wire each study's job, manifest and signature travel once, in `studies`, and a lease carries
+/// only what is its own (ids, dataset, seed, configuration, replica). Its command is not sent either
+/// when its study has a manifest: the worker rebuilds it from the signed manifest, which it must check
+/// anyway (decision 0014). So the answer's size no longer grows with the command's length times the
+/// batch (issue 11, defect 9). Decoding also reads the older form, with everything in each lease.
 public struct LeaseResponse: Codable, Sendable {
     public var leases: [TaskLease]
     /// How often the worker should heartbeat its leases.
     public var heartbeatIntervalSeconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case leases
+        case leases, studies
         case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
     }
 
@@ -218,6 +224,110 @@ public struct LeaseResponse: Codable, Sendable {
     public init(leases: [TaskLease], heartbeatIntervalSeconds: Double) {
         self.leases = leases
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+    }
+
+    /// What every lease of one study shares.
+    struct StudyJob: Codable {
+        var studyID: UUID
+        var job: JobSpec
+        var manifest: JobManifest?
+        var signature: ManifestSignature?
+
+        enum CodingKeys: String, CodingKey {
+            case studyID = "study_id"
+            case job, manifest, signature
+        }
+    }
+
+    /// A lease as it travels: the shared parts optional (present only in the older form), `arguments`
+    /// only when there is no manifest to rebuild them from.
+    struct WireLease: Codable {
+        var taskID: Int64
+        var leaseID: UUID
+        var studyID: UUID
+        var dataset: String
+        var seed: Int64
+        var configuration: String?
+        var replica: Int
+        var attempt: Int
+        var arguments: [String]?
+        var job: JobSpec?
+        var leaseExpiresAt: Date
+        var manifest: JobManifest?
+        var signature: ManifestSignature?
+
+        enum CodingKeys: String, CodingKey {
+            case taskID = "task_id"
+            case leaseID = "lease_id"
+            case studyID = "study_id"
+            case dataset, seed, configuration, replica, attempt, arguments, job
+            case leaseExpiresAt = "lease_expires_at"
+            case manifest, signature
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        heartbeatIntervalSeconds = try container.decode(Double.self, forKey: .heartbeatIntervalSeconds)
+        let shared = try container.decodeIfPresent([StudyJob].self, forKey: .studies) ?? []
+        let byStudy = Dictionary(shared.map { ($0.studyID, $0) }, uniquingKeysWith: { first, _ in first })
+        leases = try container.decode([WireLease].self, forKey: .leases).enumerated().map { index, wire in
+            let study = byStudy[wire.studyID]
+            guard let job = wire.job ?? study?.job else {
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: [CodingKeys.leases], debugDescription: "lease \(index) has no job and its study none in studies"))
+            }
+            let manifest = wire.manifest ?? study?.manifest
+            // A lease whose dataset or configuration is not in the manifest gets no command: the worker's
+            // manifest check refuses it with that reason.
+            let arguments =
+                wire.arguments
+                ?? manifest?.arguments(seed: wire.seed, dataset: wire.dataset, configuration: wire.configuration) ?? []
+            return TaskLease(
+                taskID: wire.taskID, leaseID: wire.leaseID, studyID: wire.studyID, dataset: wire.dataset, seed: wire.seed,
+                configuration: wire.configuration, replica: wire.replica, attempt: wire.attempt, arguments: arguments,
+                job: job, leaseExpiresAt: wire.leaseExpiresAt, manifest: manifest,
+                signature: wire.signature ?? study?.signature)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(heartbeatIntervalSeconds, forKey: .heartbeatIntervalSeconds)
+        try container.encode(Self.studies(of: leases), forKey: .studies)
+        try container.encode(
+            leases.map { lease in
+                WireLease(
+                    taskID: lease.taskID, leaseID: lease.leaseID, studyID: lease.studyID, dataset: lease.dataset,
+                    seed: lease.seed, configuration: lease.configuration, replica: lease.replica, attempt: lease.attempt,
+                    arguments: lease.manifest == nil ? lease.arguments : nil, job: nil, leaseExpiresAt: lease.leaseExpiresAt)
+            }, forKey: .leases)
+    }
+
+    /// One entry per study, in the order its first lease appears.
+    static func studies(of leases: [TaskLease]) -> [StudyJob] {
+        var seen = Set<UUID>()
+        return leases.compactMap { lease in
+            guard seen.insert(lease.studyID).inserted else { return nil }
+            return StudyJob(studyID: lease.studyID, job: lease.job, manifest: lease.manifest, signature: lease.signature)
+        }
+    }
+
+    /// The encoded size of the leases' shared and own parts, without encoding the whole answer: what
+    /// the coordinator checks against its cap on a lease answer, lease by lease (``wireBytes(of:)``).
+    public static func wireBytes(of leases: [TaskLease]) -> [Int] {
+        let encoder = WireCoding.encoder()
+        var seen = Set<UUID>()
+        return leases.map { lease in
+            var bytes = 200 + (lease.manifest == nil ? lease.arguments.reduce(0) { $0 + $1.utf8.count + 3 } : 0)
+            if seen.insert(lease.studyID).inserted {
+                let shared = StudyJob(
+                    studyID: lease.studyID, job: lease.job, manifest: lease.manifest, signature: lease.signature)
+                bytes += (try? encoder.encode(shared).count) ?? 0
+            }
+            return bytes
+        }
     }
 }
 

@@ -1,0 +1,78 @@
+import Foundation
+import PostgresNIO
+
+/// The lease statement of ``TaskQueue``, as a server-side prepared statement (issue 16): PostgreSQL parses
+/// and plans it once per connection instead of once per lease. `LeasePolicy.preparedStatements` off sends
+/// the same text as an unnamed statement (what the benchmark compares against).
+///
+/// How it picks tasks is said at ``TaskQueue/lease(worker:max:memoryBytes:gpus:allowNetwork:)``. It
+/// returns the study's job and manifest on the first row of each study only (decision 0014): a batch of
+/// 50 leases of one study carries them once.
+struct LeaseStatement: QueueStatement {
+    typealias Row = PostgresRow
+
+    static let name = "repro_lease_v1"
+
+    let worker: UUID
+    let max: Int
+    let memoryBytes: Int64
+    let gpus: Int
+    let allowNetwork: Bool
+    let ttlSeconds: Double
+
+    static let sql = """
+        WITH candidates AS (
+            SELECT t.id, t.study_id, t.seed_group
+            FROM tasks t
+            WHERE t.state = 'queued' AND t.not_before <= now()
+              AND t.gpus <= $1 AND (t.memory_bytes <= $2 OR $2 = 0)
+              AND (NOT t.network OR $3)
+              AND (t.group_size = 1 OR NOT EXISTS (
+                  SELECT 1 FROM tasks s
+                  WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
+                    AND (s.worker_id = $4
+                         OR (t.distinct_accounts AND s.worker_id IN (
+                             SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
+                             WHERE me.id = $4)))))
+            ORDER BY t.id
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED
+        ), picked AS (
+            SELECT id FROM (
+                SELECT id, row_number() OVER (PARTITION BY study_id, seed_group ORDER BY id) AS replica_rank
+                FROM candidates) c
+            WHERE replica_rank = 1
+            ORDER BY id
+            LIMIT $6
+        ), leased AS (
+            UPDATE tasks t
+            SET state = 'leased', lease_id = gen_random_uuid(), worker_id = $4, attempts = t.attempts + 1,
+                lease_expires_at = now() + make_interval(secs => $7), progress = NULL, updated_at = now()
+            FROM picked
+            WHERE t.id = picked.id
+            RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
+                      t.arguments, t.lease_expires_at
+        ), numbered AS (
+            SELECT l.*, row_number() OVER (PARTITION BY l.study_id ORDER BY l.id) = 1 AS first FROM leased l
+        )
+        -- The study's job and manifest once per study in the batch, not once per task (decision 0014).
+        SELECT n.id, n.lease_id, n.study_id, n.dataset, n.seed, n.configuration, n.replica, n.attempts,
+               n.arguments::text, n.lease_expires_at, CASE WHEN n.first THEN s.job::text END,
+               CASE WHEN n.first THEN s.manifest::text END, CASE WHEN n.first THEN s.manifest_signature END,
+               CASE WHEN n.first THEN s.signing_key_id END
+        FROM numbered n JOIN studies s ON s.id = n.study_id
+        ORDER BY n.id
+        """
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 7)
+        bindings.append(Int64(gpus))
+        bindings.append(memoryBytes)
+        bindings.append(allowNetwork)
+        bindings.append(worker)
+        bindings.append(Int64(max * 2))
+        bindings.append(Int64(max))
+        bindings.append(ttlSeconds)
+        return bindings
+    }
+}

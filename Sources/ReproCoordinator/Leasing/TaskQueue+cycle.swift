@@ -1,0 +1,32 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ReproCore
+
+extension TaskQueue {
+    /// A worker's cycle (issue 16): records its finished results and leases up to `max` new tasks in one
+    /// transaction, so the cycle costs one round trip from the worker and one commit.
+    ///
+    /// The results go first, with the locks ``record(results:worker:)`` takes in its order (tasks in id
+    /// order, then studies, then preprints); the lease statement comes after and locks only queued rows
+    /// with SKIP LOCKED, which never waits, so appending it keeps the order of decision 0002. Each part is
+    /// fenced as on its own route: a result counts only for the lease it names, and a task freed by a
+    /// result of this very batch (a failed attempt with a backoff) is not due yet, so the worker cannot
+    /// lease its own retry here.
+    func cycle(
+        results: [TaskResult], worker: UUID, max: Int, memoryBytes: Int64, gpus: Int, allowNetwork: Bool
+    ) async throws -> (receipts: [ResultReceipt], leases: [TaskLease]) {
+        let outcome = try await client.withTransaction(logger: logger) {
+            connection -> (receipts: [ResultReceipt], leases: [TaskLease]) in
+            let receipts = try await record(results: results, worker: worker, on: connection)
+            guard max > 0 else { return (receipts, []) }
+            let leases = try await lease(
+                worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork,
+                on: connection)
+            return (receipts, leases)
+        }
+        CoordinatorMetrics.resultsRecorded(outcome.receipts)
+        log(outcome.receipts)
+        return outcome
+    }
+}

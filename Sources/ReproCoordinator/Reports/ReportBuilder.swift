@@ -83,7 +83,7 @@ public enum ReportBuilder {
     /// The values a claim is judged on: one per run, or, when a seed ran more than once (replicas, spot
     /// checks), the mean of each seed's runs. Replicas of a seed share its seed effect, so counting them as
     /// independent runs understates the standard error; measured: with half the variance between seeds,
-    /// per-run verdicts wrongly refute up to 9 % of true claims and wrongly reproduce up to 12 % of claims
+    /// per-run verdicts wrongly refute up to 6.25 % of true claims and wrongly reproduce up to 10.35 % of claims
     /// at the edge of their tolerance, seed means stay within 5 % (docs/statistics-calibration.md).
     /// The summaries of §1 still count every run.
     public static func claimValues(_ rows: [RunValue]) -> [Double] {

@@ -156,7 +156,7 @@ struct SpecRejectionTests {
         #expect(issues.count == 1)
         expectIssue(issues, path: "", reason: "the limit is 100")
         let huge = String(repeating: "# padding\n", count: 110_000) + SpecFixtures.fullYAML
-        expectIssue(SpecFixtures.issues(huge), path: "", reason: "the limit is 1048576")
+        expectIssue(SpecFixtures.issues(huge), path: "", reason: "the limit is 262144")
     }
 
     @Test func emptyOrNonMappingDocuments() {

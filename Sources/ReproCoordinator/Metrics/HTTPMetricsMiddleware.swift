@@ -19,9 +19,11 @@ struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(_ request: Request, _ context: Context, status: Int, started: ContinuousClock.Instant) {
-        // Unmatched paths are whatever a scanner sends: one series for all of them.
+        // Unmatched paths are whatever a scanner sends: one series for all of them. Hummingbird names
+        // them "NotFound" (not a path) or leaves the endpoint unset.
+        let route = context.endpointPath.flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "unmatched"
         CoordinatorMetrics.request(
-            route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status,
+            route: route, method: request.method.rawValue, status: status,
             duration: .now - started)
     }
 }

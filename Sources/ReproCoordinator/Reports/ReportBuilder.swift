@@ -87,13 +87,14 @@ public enum ReportBuilder {
     /// at the edge of their tolerance, seed means stay within 5 % (docs/statistics-calibration.md).
     /// The summaries of §1 still count every run.
     public static func claimValues(_ rows: [RunValue]) -> [Double] {
-        var bySeed: [Int64: (sum: Double, count: Int)] = [:]
-        for row in rows {
-            let entry = bySeed[row.seed] ?? (0, 0)
-            bySeed[row.seed] = (entry.sum + row.value, entry.count + 1)
-        }
+        let bySeed = Dictionary(grouping: rows.map { ($0.seed, $0.value) }, by: \.0)
         guard bySeed.values.contains(where: { $0.count > 1 }) else { return rows.map(\.value) }
-        return bySeed.keys.sorted().map { bySeed[$0]!.sum / Double(bySeed[$0]!.count) }
+        // Σ x/n rather than (Σ x)/n: every term is at most max/n, so values near ±1e308 cannot overflow
+        // the sum into ±∞ (and the verdict into NaN).
+        return bySeed.keys.sorted().map { seed in
+            let values = bySeed[seed]!
+            return values.reduce(0.0) { $0 + $1.1 / Double(values.count) }
+        }
     }
 
     /// Builds the report.

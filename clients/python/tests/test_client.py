@@ -75,7 +75,7 @@ def test_scores_follow_cursors(coordinator_url: str, accounts: Dict[str, str], c
     everything = funder.scores(page_size=1000, sort="date", order="asc")
     assert len(everything) >= 2
     assert [row["preprint_id"] for row in paged] == [row["preprint_id"] for row in everything]
-    filtered = funder.scores(funder="Python Client Fund", as_frame=True)
+    filtered = funder.scores(grant="PCF-1", as_frame=True)
     assert sorted(filtered["preprint_id"]) == PREPRINTS
 
 

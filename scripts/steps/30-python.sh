@@ -37,7 +37,7 @@ cleanup() {
     fi
     repro_test_coordinator_stop
     if [[ $status -ne 0 ]]; then
-        echo "error: step python failed; coordinator log $REPRO_COORDINATOR_LOG, worker log $REPRO_STEP_DIR/python/worker.log" >&2
+        echo "error: step python failed; coordinator log ${REPRO_COORDINATOR_LOG:-(not started)}, worker log $REPRO_STEP_DIR/python/worker.log" >&2
         tail -n 40 "$REPRO_STEP_DIR/python/worker.log" >&2 2>/dev/null || true
     fi
 }

@@ -75,8 +75,10 @@ def test_scores_follow_cursors(coordinator_url: str, accounts: Dict[str, str], c
     everything = funder.scores(page_size=1000, sort="date", order="asc")
     assert len(everything) >= 2
     assert [row["preprint_id"] for row in paged] == [row["preprint_id"] for row in everything]
+    # A value with spaces must reach the coordinator as such (not as "Python+Client+Fund").
     filtered = funder.scores(funder="Python Client Fund", as_frame=True)
     assert sorted(filtered["preprint_id"]) == PREPRINTS
+    assert sorted(row["preprint_id"] for row in funder.scores(institution="Test Institute")) == PREPRINTS
 
 
 def test_feedback_post_and_list(coordinator_url: str, accounts: Dict[str, str], completed) -> None:

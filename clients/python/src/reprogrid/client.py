@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote, urlencode
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 import httpx
@@ -56,7 +57,10 @@ class Client:
 
     def get_json(self, path: str, **params: Any) -> Any:
         clean = {k: _query_value(v) for k, v in params.items() if v is not None}
-        return self.request("GET", path, params=clean).json()
+        # Spaces as %20: httpx writes them as "+", which the coordinator reads literally, so a filter
+        # such as funder="Swedish Research Council" would match nothing.
+        query = urlencode(clean, quote_via=quote)
+        return self.request("GET", f"{path}?{query}" if query else path).json()
 
     # Studies
 

@@ -49,10 +49,13 @@ for who in admin researcher; do
         # schemathesis substitutes ${REPRO_FUZZ_KEY} from its environment when it reads the file.
         { printf '%s\n\n' 'headers = { Authorization = "Bearer ${REPRO_FUZZ_KEY}" }'
             cat "$repo_root/scripts/steps/fuzz/schemathesis.toml"; } >"$dir/schemathesis-$who.toml"
+        # One worker: with two threads, Hypothesis's lambda descriptions (ast.parse under a shared
+        # cache) crash now and then on this CPython 3.11 with SystemError/KeyError, an error in the
+        # tool that fails the step although every generated case passed.
         timeout 600 "$venv/bin/schemathesis" --config-file "$dir/schemathesis-$who.toml" run \
             "$REPRO_COORDINATOR/openapi.yaml" --url "$REPRO_COORDINATOR" \
             --checks all --exclude-checks negative_data_rejection \
-            --phases "$phases" --max-examples "$examples" --seed 11 --workers 2 \
+            --phases "$phases" --max-examples "$examples" --seed 11 --workers 1 \
             --request-timeout 40 --no-color \
             --report junit --report-dir "$dir/report-$who" >"$dir/schemathesis-$who.log" 2>&1
     ); then

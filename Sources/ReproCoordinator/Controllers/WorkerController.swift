@@ -127,6 +127,9 @@ struct WorkerController: Sendable {
                 leases = try await engine.lease(
                     worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
                     allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client)
+            } else if body.max > 0 {
+                // Leased by the cycle's own transaction, not the engine, which counts the others.
+                CoordinatorMetrics.leaseAnswered(tasks: leases.count)
             }
         }
         leases = try await capped(leases, worker: worker, logger: context.logger)

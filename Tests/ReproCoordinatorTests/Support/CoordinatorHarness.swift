@@ -34,6 +34,9 @@ struct CoordinatorHarness {
             let configuration = CoordinatorConfiguration(
                 database: .url(database.url), migrationsDirectory: migrationsDirectory.path, policy: policy,
                 adminKey: adminKey, specLimits: limits, authCacheTTL: authCacheTTL, maxConnections: 30,
+                // Not the production 10 s: the whole suite runs dozens of coordinators on 2 cores, and
+                // a starved moment must not turn into 503s. The deadline's own tests set theirs.
+                databaseDeadline: .seconds(60),
                 signingKey: keyDirectory.appendingPathComponent("signing.key").path)
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
             let value = try await app.test(testing) { client in

@@ -21,9 +21,9 @@ struct PlanController: Sendable {
     }
 
     @Sendable func plan(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
-        let query = request.uri.queryParameters
-        let sdText = query["sd"].map(String.init)
-        let pilotText = query["pilot"].map(String.init)
+        let query = QueryParameters(request)
+        let sdText = query["sd"]
+        let pilotText = query["pilot"]
         guard (sdText == nil) != (pilotText == nil) else {
             throw Problem.badRequest("Give exactly one of the query parameters sd and pilot.", field: sdText == nil ? "sd" : "pilot")
         }
@@ -34,27 +34,8 @@ struct PlanController: Sendable {
             }
             assumedSD = value
         }
-        let body = try await RequestBody.bytes(request, limit: limits.maxSpecBytes)
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let format: SpecFormat?
-        if contentType.contains("json") {
-            format = .json
-        } else if contentType.contains("yaml") {
-            format = .yaml
-        } else if contentType.isEmpty || contentType.hasPrefix("text/plain") {
-            format = nil
-        } else {
-            throw Problem.unsupportedMediaType("Send the study spec as application/yaml or application/json.")
-        }
-        let spec: StudySpec
-        do {
-            // Planning runs nothing, so a local bundle path is as good as an uploaded one.
-            spec = try StudySpec.parse(Data(body.readableBytesView), format: format, limits: limits, context: .client)
-        } catch {
-            throw Problem.invalid(
-                "The study spec is invalid: \(error.issues.count) problem(s).",
-                issues: error.issues.map { .init(path: $0.path, reason: $0.reason, line: $0.line) })
-        }
+        // Planning runs nothing, so a local bundle path is as good as an uploaded one.
+        let spec = try await SpecBody.decode(request, limits: limits, context: .client)
         guard !spec.claims.isEmpty else {
             throw Problem.badRequest("The spec states no claims, so there is nothing to plan.", field: "claims")
         }

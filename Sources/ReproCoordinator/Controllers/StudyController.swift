@@ -22,26 +22,7 @@ struct StudyController: Sendable {
         case "true": allowDuplicate = true
         case let other?: throw Problem.badRequest("new must be true or false, not \"\(other)\".", field: "new")
         }
-        let body = try await RequestBody.bytes(request, limit: limits.maxSpecBytes)
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        let format: SpecFormat?
-        if contentType.contains("json") {
-            format = .json
-        } else if contentType.contains("yaml") {
-            format = .yaml
-        } else if contentType.isEmpty || contentType.hasPrefix("text/plain") {
-            format = nil
-        } else {
-            throw Problem.unsupportedMediaType("Send the study spec as application/yaml or application/json.")
-        }
-        let spec: StudySpec
-        do {
-            spec = try StudySpec.parse(Data(body.readableBytesView), format: format, limits: limits, context: .server)
-        } catch {
-            throw Problem.invalid(
-                "The study spec is invalid: \(error.issues.count) problem(s).",
-                issues: error.issues.map { .init(path: $0.path, reason: $0.reason, line: $0.line) })
-        }
+        let spec = try await SpecBody.decode(request, limits: limits, context: .server)
         let created = try await studies.create(spec: spec, owner: identity.accountID, allowDuplicate: allowDuplicate)
         return try .json(created, status: created.existing ? .ok : .created)
     }

@@ -21,8 +21,18 @@ source "$repo_root/scripts/lib/postgres.sh"
 source "$repo_root/scripts/lib/sandbox.sh"
 package_dir=${REPRO_PACKAGE_DIR:-$repo_root}
 
+# Signals a process and all its descendants (children first, so none is re-parented unseen).
+kill_tree() {
+    local pid=$1 signal=$2 child
+    for child in $(pgrep -P "$pid" 2>/dev/null); do kill_tree "$child" "$signal"; done
+    kill "-$signal" "$pid" 2>/dev/null || true
+}
+
+test_pid=
 on_exit() {
     local status=$?
+    # `swift test` runs in the background (for its time limit), where Ctrl-C does not reach it.
+    if [[ -n $test_pid ]]; then kill_tree "$test_pid" TERM; fi
     if [[ $status -ne 0 ]]; then
         repro_pg_throwaway_stop print-log
     else
@@ -60,7 +70,27 @@ echo "==> swift build --build-tests" >&2
 swift build --build-tests
 if [[ -z $steps_only ]]; then
     echo "==> swift test $*" >&2
-    swift test "$@"
+    # Line-buffered: SwiftPM block-buffers what the test process prints when its output is a file or
+    # a pipe, so the last minutes of a stuck run would otherwise never reach the log. The time limit
+    # turns a hang into a failure well inside CI's 90 minutes; the harness prints "HANG:" lines
+    # naming a test stuck for 10 minutes, and a full run takes about 10.
+    limit=${REPRO_TEST_TIME_LIMIT_MINUTES:-45}
+    stdbuf -oL -eL swift test "$@" &
+    test_pid=$!
+    (
+        sleep $((limit * 60))
+        echo "error: swift test did not finish within $limit minutes (REPRO_TEST_TIME_LIMIT_MINUTES);" \
+            "look for HANG: above" >&2
+        kill_tree "$test_pid" TERM
+        sleep 30
+        kill_tree "$test_pid" KILL
+    ) &
+    watchdog_pid=$!
+    status=0
+    wait "$test_pid" || status=$?
+    kill_tree "$watchdog_pid" TERM
+    test_pid=
+    [[ $status -eq 0 ]] || exit "$status"
 fi
 
 # Each step is a script run with bash, in its own process, with the cluster's variables and

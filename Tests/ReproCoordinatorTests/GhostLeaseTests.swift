@@ -70,7 +70,7 @@ struct GhostLeaseTests {
         let live = try await harness.worker(name: "live-\(round)")
         let liveClient = TestClient(host: "localhost", port: port, configuration: .init(timeout: .seconds(60)))
         liveClient.connect()
-        let poll = Task { try await liveClient.execute(leaseRequest(token: live.token, wait: 25)) }
+        let poll = Task { try await liveClient.execute(leaseRequest(token: live.token, wait: 30)) }
         try await waitUntil("the live poller waits") { wakeup.waitingCount == 1 }
 
         let submitted = ContinuousClock.now
@@ -84,8 +84,9 @@ struct GhostLeaseTests {
         let answer = try WireCoding.decoder().decode(
             LeaseResponse.self, from: Data((response.body ?? ByteBuffer()).readableBytesView))
         #expect(answer.leases.count == 1, "round \(round): the live poller's answer: \(answer.leases)")
-        // Generous: "at once" means long before the 25 s wait runs out, on a loaded machine.
-        #expect(latency < .seconds(5), "round \(round): \(latency)")
+        // "At once" is told from "when the wait ran out" (30 s, the most allowed) with a wide margin,
+        // since a loaded 2-core machine stalls a moment for seconds; the figures are printed.
+        #expect(latency < .seconds(20), "round \(round): \(latency)")
 
         let rows = try await harness.database.client.query(
             "SELECT worker_id, attempts FROM tasks WHERE dataset = \("d\(round)")")

@@ -94,7 +94,9 @@ struct JobRunnerTests {
 
     @Test("cancel() stops the job and its grandchildren")
     func cancelKillsGroup() async throws {
-        let runner = JobRunner(job: .shell("sleep 100 & echo grandchild=$!; sleep 100"), logger: .test)
+        // A time limit far beyond the bound below, so a stalled moment cannot end it by time instead.
+        let runner = JobRunner(
+            job: .shell("sleep 100 & echo grandchild=$!; sleep 100", timeLimit: .seconds(90)), logger: .test)
         let lines = LineRecorder()
         let started = ContinuousClock.now
         let outcome = try await runner.run { line in
@@ -112,7 +114,9 @@ struct JobRunnerTests {
 
     @Test("cancelling the task stops the job and its grandchildren")
     func taskCancellationKillsGroup() async throws {
-        let runner = JobRunner(job: .shell("sleep 100 & echo grandchild=$!; sleep 100"), logger: .test)
+        // A time limit far beyond the bound below, so a stalled moment cannot end it by time instead.
+        let runner = JobRunner(
+            job: .shell("sleep 100 & echo grandchild=$!; sleep 100", timeLimit: .seconds(90)), logger: .test)
         let lines = LineRecorder()
         let task = Task { try await runner.run(onOutputLine: lines.record) }
         while lines.grandchildPID == nil {
@@ -151,13 +155,13 @@ struct JobRunnerTests {
         let lines = LineRecorder()
         let started = ContinuousClock.now
         let outcome = try await JobRunner(
-            job: .shell("/usr/bin/setsid sleep 30 & echo escaped=$!; echo done", grace: .seconds(1)),
+            job: .shell("/usr/bin/setsid sleep 120 & echo escaped=$!; echo done", grace: .seconds(1)),
             logger: .test
         ).run(onOutputLine: lines.record)
         #expect(outcome.termination == .exited(0))
         #expect(lines.lines.contains("done"))
-        // The escaped sleeper holds the pipe for 30 s; ending well before that shows the deadline worked.
-        #expect(started.duration(to: .now) < .seconds(25))
+        // The escaped sleeper holds the pipe for 120 s; ending well before that shows the deadline worked.
+        #expect(started.duration(to: .now) < .seconds(90))
         if let escaped = lines.value(after: "escaped=") {
             kill(escaped, SIGKILL)
         }

@@ -27,6 +27,9 @@ struct CoordinatorHarness {
     ) async throws -> T {
         var logger = Logger(label: "test.coordinator")
         logger.logLevel = .warning
+        let watch = HangWatch("coordinator harness")
+        defer { watch.finish() }
+        watch.enter("creating the database")
         let database = try await TestDatabase.create(logger: logger)
         let keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("reprogrid-signing-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: keyDirectory) }
@@ -38,13 +41,20 @@ struct CoordinatorHarness {
                 // a starved moment must not turn into 503s. The deadline's own tests set theirs.
                 databaseDeadline: .seconds(60),
                 signingKey: keyDirectory.appendingPathComponent("signing.key").path)
+            watch.enter("building the application")
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
+            watch.enter("starting services and migrating")
             let value = try await app.test(testing) { client in
-                try await body(CoordinatorHarness(services: services, client: client, database: database))
+                watch.enter("running the test body")
+                let value = try await body(CoordinatorHarness(services: services, client: client, database: database))
+                watch.enter("shutting services down")
+                return value
             }
+            watch.enter("dropping the database")
             try await database.drop()
             return value
         } catch {
+            watch.enter("dropping the database after \(error)")
             try? await database.drop()
             throw error
         }

@@ -152,9 +152,14 @@ struct LeaseLifecycleTests {
             let receipt = try await queue.record(results: [Self.result(first, .failed)], worker: worker.workerID)[0]
             #expect(receipt.status == .recorded)
             #expect(receipt.taskState == .queued)
-            // Backed off by 60 s ± 25 %: not before 45 s from now, so an immediate lease finds nothing.
+            // Backed off by 60 s ± 25 % from when the result was recorded (however late this query runs),
+            // so an immediate lease finds nothing.
             let rows = try await harness.database.client.query(
-                "SELECT not_before > now() + interval '44 seconds', last_error FROM tasks WHERE id = \(first.taskID)")
+                """
+                SELECT not_before > (SELECT max(created_at) FROM runs WHERE task_id = \(first.taskID)) + interval '44 seconds',
+                       last_error
+                FROM tasks WHERE id = \(first.taskID)
+                """)
             for try await (backedOff, error) in rows.decode((Bool, String?).self) {
                 #expect(backedOff)
                 #expect(error == "exit status 1")

@@ -13,6 +13,7 @@ final class HangWatch: Sendable {
     /// The phase, in a class of its own so the watcher task can hold it (a `Mutex` cannot be copied).
     private final class Phase: Sendable {
         let name = Mutex("starting")
+        let reported = Mutex(false)
     }
 
     private let phase = Phase()
@@ -29,11 +30,15 @@ final class HangWatch: Sendable {
             let message = "\(what) of test \(test) still in phase '\(stuck)' after \(limit)"
             FileHandle.standardError.write(Data("HANG: \(message)\n".utf8))
             Issue.record(Comment(rawValue: message), sourceLocation: sourceLocation)
+            phase.reported.withLock { $0 = true }
         }
     }
 
     /// Names the phase now running.
     func enter(_ name: String) { phase.name.withLock { $0 = name } }
+
+    /// Whether the hang was reported.
+    var hasReported: Bool { phase.reported.withLock { $0 } }
 
     /// The watched work ended.
     func finish() { watcher.cancel() }

@@ -79,21 +79,14 @@ enum DashboardHarness {
     static func run(publicRead: Bool, cookieSecure: Bool = false, _ body: @Sendable (CoordinatorHarness) async throws -> Void)
         async throws
     {
-        var logger = Logger(label: "test.dashboard")
-        logger.logLevel = .warning
-        try await withTestDatabase(logger: logger) { database in
-            var configuration = CoordinatorConfiguration(
-                database: .url(database.url), migrationsDirectory: CoordinatorHarness.migrationsDirectory.path,
-                policy: LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
-                adminKey: CoordinatorHarness.adminKey, authCacheTTL: .zero, maxConnections: 20, publicRead: publicRead,
-                signingKey: FileManager.default.temporaryDirectory
-                    .appendingPathComponent("reprogrid-signing-\(UUID().uuidString)/signing.key").path)
-            configuration.cookieSecure = cookieSecure
-            let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
-            try await app.test(.router) { client in
-                try await body(CoordinatorHarness(services: services, client: client, database: database))
-            }
-        }
+        try await CoordinatorHarness.run(
+            policy: LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
+            label: "test.dashboard",
+            configure: { configuration in
+                configuration.publicRead = publicRead
+                configuration.cookieSecure = cookieSecure
+            },
+            body)
     }
 }
 

@@ -31,7 +31,7 @@ struct WorkerCycleTests {
             // services (maintainers nudged by the request above, gauges) share the harness's client.
             let shared = harness.services.queue
             let queue = TaskQueue(
-                client: DatabaseClient(shared.client.postgres, logger: shared.logger), policy: shared.policy,
+                client: DatabaseClient(shared.client.postgres, deadline: shared.client.deadline, logger: shared.logger), policy: shared.policy,
                 logger: shared.logger)
             let before = queue.client.calls
             let results = first.lease.leases.map { LeaseLifecycleTests.result($0) }

@@ -23,9 +23,10 @@ struct CoordinatorHarness {
     static func run<T: Sendable>(
         policy: LeasePolicy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
         limits: SpecLimits = .default, testing: TestingSetup = .router, authCacheTTL: Duration = .zero,
+        label: String = "test.coordinator", configure: (inout CoordinatorConfiguration) -> Void = { _ in },
         _ body: @Sendable (CoordinatorHarness) async throws -> T
     ) async throws -> T {
-        var logger = Logger(label: "test.coordinator")
+        var logger = Logger(label: label)
         logger.logLevel = .warning
         let watch = HangWatch("coordinator harness")
         defer { watch.finish() }
@@ -34,13 +35,14 @@ struct CoordinatorHarness {
         let keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("reprogrid-signing-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: keyDirectory) }
         do {
-            let configuration = CoordinatorConfiguration(
+            var configuration = CoordinatorConfiguration(
                 database: .url(database.url), migrationsDirectory: migrationsDirectory.path, policy: policy,
                 adminKey: adminKey, specLimits: limits, authCacheTTL: authCacheTTL, maxConnections: 30,
                 // Not the production 10 s: the whole suite runs dozens of coordinators on 2 cores, and
                 // a starved moment must not turn into 503s. The deadline's own tests set theirs.
                 databaseDeadline: .seconds(60),
                 signingKey: keyDirectory.appendingPathComponent("signing.key").path)
+            configure(&configuration)
             watch.enter("building the application")
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
             watch.enter("starting services and migrating")

@@ -24,7 +24,7 @@ enum DashboardBenchStudy {
               python:
                 requirements: requirements.txt
             run:
-              command: ["python3", "train.py", "--seed", "{seed}"]
+              command: ["python3", "train.py", "--seed", "{seed}", "--dataset", "{dataset}"]
               timeout: 5m
               resources: {cpus: 1, memory: 1GiB, gpus: 0}
             matrix:

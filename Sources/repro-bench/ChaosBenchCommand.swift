@@ -78,10 +78,10 @@ struct ChaosBenchCommand: AsyncParsableCommand {
         defer { runner.cancel() }
         do {
             try await chaos(cluster: cluster, postgres: postgres, ledger: ChaosLedger(client: client, logger: logger))
-            print("logs: \(root.path) and /tmp/repro-bench-coordinator-PORT.log")
+            say("logs: \(root.path) and /tmp/repro-bench-coordinator-PORT.log")
         } catch {
             await cluster.killAll()
-            print("chaos run failed; logs in \(root.path)")
+            say("chaos run failed; logs in \(root.path)")
             throw error
         }
         try? await database.drop()
@@ -136,7 +136,7 @@ struct ChaosBenchCommand: AsyncParsableCommand {
         try await cluster.startWorkers(workers)
         let schedule = ChaosSchedule(
             workerKills: workerKills, coordinatorKills: coordinatorKills, postgresRestarts: postgresRestarts)
-        print(
+        say(
             "== chaos: \(tasks) tasks, \(coordinators) coordinators, \(workers) workers × \(slots) slots, "
                 + "faults \(schedule.faults.map(\.name).joined(separator: ", ")), lease TTL \(leaseTTL) s, "
                 + "database deadline \(databaseDeadline) s, hung = slower than \(databaseDeadline + hangMargin) s")
@@ -156,23 +156,23 @@ struct ChaosBenchCommand: AsyncParsableCommand {
             switch fault {
             case .workers:
                 let victims = Array((0..<workers).shuffled().prefix(2))
-                print("[\(at) s, \(done) done] SIGKILL workers \(victims), restart after 1 s")
+                say("[\(at) s, \(done) done] SIGKILL workers \(victims), restart after 1 s")
                 try await cluster.killAndRestartWorkers(victims, pause: .seconds(1))
             case .coordinator:
                 let victim = Int.random(in: 0..<coordinators)
-                print("[\(at) s, \(done) done] SIGKILL coordinator \(victim), restart after 2 s")
+                say("[\(at) s, \(done) done] SIGKILL coordinator \(victim), restart after 2 s")
                 try await cluster.killAndRestartCoordinator(victim, pause: .seconds(2))
             case .postgres:
                 let took = try await postgres.restartImmediately()
                 pgRestartTimes.append(took)
-                print("[\(at) s, \(done) done] pg_ctl restart -m immediate (\(Format.fixed(Self.seconds(took), 1)) s)")
+                say("[\(at) s, \(done) done] pg_ctl restart -m immediate (\(Format.fixed(Self.seconds(took), 1)) s)")
             }
         }
         let runTime = clock.now - started
         let probed = probe.snapshot()
         probes.cancel()
         if next < schedule.faults.count {
-            print("warning: the study finished before faults \(next + 1)…\(schedule.faults.count) could be injected")
+            say("warning: the study finished before faults \(next + 1)…\(schedule.faults.count) could be injected")
         }
         await cluster.stopWorkers(within: .seconds(15))
 
@@ -186,34 +186,39 @@ struct ChaosBenchCommand: AsyncParsableCommand {
         _ = try await postgres.restartImmediately()
         let stops = await cluster.terminateCoordinators(within: .seconds(shutdownGrace + 15))
 
-        print("run: \(Format.fixed(Self.seconds(runTime), 1)) s until \(tasks) tasks succeeded")
-        print(
+        say("run: \(Format.fixed(Self.seconds(runTime), 1)) s until \(tasks) tasks succeeded")
+        say(
             "probe requests: \(probed.sent) answered, \(probed.unavailable) × 503, \(probed.transportErrors) "
                 + "transport errors (coordinator down), slowest \(Format.fixed(Self.seconds(probed.slowest), 2)) s, "
                 + "hung (> \(databaseDeadline + hangMargin) s or still waiting): \(probed.hung)")
-        print(
+        say(
             "exactly once: \(invariants.tasks) tasks, \(invariants.succeeded) succeeded, \(invariants.acceptedRuns) "
                 + "accepted runs, \(invariants.tasksWithTwoAcceptedRuns) tasks with two accepted runs; "
                 + "\(invariants.runRows) run rows in all")
-        print(
+        say(
             "leases: \(invariants.extraLeases) extra; attempts per task: "
                 + invariants.attempts.map { "\($0.attempts)×\($0.tasks)" }.joined(separator: ", "))
-        print(
+        say(
             "late results refused (worker logs): \(refusals.refused); worker request failures retried: "
                 + "\(refusals.retried), of which timeouts: \(refusals.timeouts)")
         if let settled = score.settledAfter {
-            print("score: counts \(score.runs) runs, score_dirty false \(Format.fixed(Self.seconds(settled), 1)) s after the run")
+            say("score: counts \(score.runs) runs, score_dirty false \(Format.fixed(Self.seconds(settled), 1)) s after the run")
         } else {
-            print("score: STUCK at \(score.runs) runs, score_dirty \(score.dirty) after 120 s")
+            say("score: STUCK at \(score.runs) runs, score_dirty \(score.dirty) after 120 s")
         }
-        print(
+        say(
             "PostgreSQL restarts took "
                 + pgRestartTimes.map { Format.fixed(Self.seconds($0), 1) + " s" }.joined(separator: ", "))
-        print(
+        say(
             "SIGTERM after an immediate PostgreSQL restart (grace \(shutdownGrace) s): "
                 + stops.enumerated().map { index, time in
                     "coordinator \(index) " + (time.map { "stopped in \(Format.fixed(Self.seconds($0), 2)) s" } ?? "DID NOT STOP")
                 }.joined(separator: ", "))
+    }
+
+    /// Writes a line at once: `print` is block-buffered into a file, and each fault should show as it strikes.
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     static func seconds(_ duration: Duration) -> Double {

@@ -11,7 +11,8 @@
 # `chaos` (not part of `all`: it is a fault run, not a speed figure) runs the outside chaos run of issue 10 with
 # debug builds of repro-coordinator, repro-worker and repro: 2 coordinators, 8 real workers, 1000 tasks, while
 # workers, coordinators and the cluster (`pg_ctl restart -m immediate`) are killed; BENCH_CHAOS_ARGS adds options
-# to `repro-bench chaos`, e.g. "--worker-kills 0 --coordinator-kills 0 --postgres-restarts 1".
+# to `repro-bench chaos`, e.g. "--worker-kills 0 --coordinator-kills 0 --postgres-restarts 1";
+# BENCH_CHAOS_DURABLE=1 runs the cluster with fsync and synchronous_commit on.
 #
 # The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh).
 # That makes commits cheaper than on a durable server, for the coordinator and for pgbench alike: the
@@ -64,10 +65,17 @@ if [[ $which == chaos ]]; then
     debug="$repo_root/.build/debug"
     echo "==> machine: $(nproc) cores, $(free -h | awk '/^Mem:/ {print $2}') RAM, $(date -u +%Y-%m-%dT%H:%MZ), \
 load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    # The throwaway cluster keeps fsync=off: an immediate restart kills the server, not the machine, so
-    # the WAL in the page cache survives it and crash recovery runs as on a durable server.
-    # shellcheck disable=SC2119 # the throwaway defaults
-    repro_pg_throwaway_start
+    # The throwaway cluster runs with fsync=off and synchronous_commit=off unless BENCH_CHAOS_DURABLE=1.
+    # fsync=off alone would survive an immediate restart (the server dies, not the machine), but
+    # synchronous_commit=off acknowledges commits whose WAL the crash then throws away: a lease the
+    # coordinator handed out vanishes, the task is leased again, and the first worker's result is
+    # refused. Durable settings measure what a production server would do.
+    chaos_pg_args=()
+    if [[ ${BENCH_CHAOS_DURABLE:-0} == 1 ]]; then
+        chaos_pg_args=(-c fsync=on -c synchronous_commit=on -c full_page_writes=on)
+    fi
+    echo "==> PostgreSQL settings: ${chaos_pg_args[*]:-fsync=off synchronous_commit=off (throwaway)}"
+    repro_pg_throwaway_start ${chaos_pg_args[@]+"${chaos_pg_args[@]}"}
     (cd "$repo_root" && "$debug/repro-bench" chaos --maintenance-url "$REPRO_PG_URL" \
         --coordinator "$debug/repro-coordinator" --worker "$debug/repro-worker" --cli "$debug/repro" \
         --pg-data "$REPRO_PG_DATA" --pg-bin "$(repro_pg_bindir)" --pg-log "$REPRO_PG_LOG" \

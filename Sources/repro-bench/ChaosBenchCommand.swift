@@ -20,7 +20,7 @@ struct ChaosBenchCommand: AsyncParsableCommand {
             and `pg_ctl restart -m immediate` of the cluster. Probes time requests to every coordinator throughout. \
             At the end: the exactly-once invariants, attempts per task, refused late results (from the workers' \
             logs), how long the score took to catch up, and how long each coordinator took to stop on SIGTERM \
-            right after one more immediate PostgreSQL restart.
+            right after one more immediate PostgreSQL restart, with the workers still polling.
             """)
 
     @OptionGroup var spawned: SpawnedCoordinatorOptions
@@ -169,22 +169,23 @@ struct ChaosBenchCommand: AsyncParsableCommand {
             }
         }
         let runTime = clock.now - started
-        let probed = probe.snapshot()
-        probes.cancel()
         if next < schedule.faults.count {
             say("warning: the study finished before faults \(next + 1)…\(schedule.faults.count) could be injected")
         }
-        await cluster.stopWorkers(within: .seconds(15))
-
+        // The workers and probes go on (idle long-polls, probe requests) until the coordinators stop, so
+        // the score is maintained under traffic and SIGTERM finds requests in flight.
         let invariants = try await ledger.invariants()
         let score = await ledger.scoreSettles(
             preprint: preprint, acceptedRuns: invariants.acceptedRuns, within: .seconds(120))
         let refusals = WorkerLogCounts.read(paths: (0..<workers).map { cluster.workerLog($0) })
+        let probed = probe.snapshot()
 
         // Clean SIGTERM, right after one more immediate restart: the coordinators' pools are full of
-        // connections the server just dropped.
+        // connections the server just dropped, and the workers' long-polls and retries are in flight.
         _ = try await postgres.restartImmediately()
         let stops = await cluster.terminateCoordinators(within: .seconds(shutdownGrace + 15))
+        probes.cancel()
+        await cluster.stopWorkers(within: .seconds(15))
 
         say("run: \(Format.fixed(Self.seconds(runTime), 1)) s until \(tasks) tasks succeeded")
         say(

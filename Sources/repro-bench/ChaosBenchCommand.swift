@@ -106,7 +106,8 @@ struct ChaosBenchCommand: AsyncParsableCommand {
         // transaction answered with a refusal), so it takes no task from the real workers.
         let volunteer = CoordinatorClient(baseURL: first.baseURL, key: cluster.volunteerKey)
         let probeToken = try await volunteer.registerWorker(
-            WorkerRegistration(name: "chaos-probe", slots: 1, cpus: 1, memoryBytes: 1 << 30, gpus: 0, hardwareClass: "probe")
+            WorkerRegistration(
+                name: "chaos-probe", slots: 1, cpus: 1, memoryBytes: 1 << 30, gpus: 0, hardwareClass: "probe")
         ).token
 
         let threshold = Duration.seconds(databaseDeadline + hangMargin)
@@ -203,7 +204,9 @@ struct ChaosBenchCommand: AsyncParsableCommand {
             "late results refused (worker logs): \(refusals.refused); worker request failures retried: "
                 + "\(refusals.retried), of which timeouts: \(refusals.timeouts)")
         if let settled = score.settledAfter {
-            say("score: counts \(score.runs) runs, score_dirty false \(Format.fixed(Self.seconds(settled), 1)) s after the run")
+            say(
+                "score: counts \(score.runs) runs, score_dirty false \(Format.fixed(Self.seconds(settled), 1)) s after the run"
+            )
         } else {
             say("score: STUCK at \(score.runs) runs, score_dirty \(score.dirty) after 120 s")
         }
@@ -213,7 +216,8 @@ struct ChaosBenchCommand: AsyncParsableCommand {
         say(
             "SIGTERM after an immediate PostgreSQL restart (grace \(shutdownGrace) s): "
                 + stops.enumerated().map { index, time in
-                    "coordinator \(index) " + (time.map { "stopped in \(Format.fixed(Self.seconds($0), 2)) s" } ?? "DID NOT STOP")
+                    "coordinator \(index) "
+                        + (time.map { "stopped in \(Format.fixed(Self.seconds($0), 2)) s" } ?? "DID NOT STOP")
                 }.joined(separator: ", "))
     }
 

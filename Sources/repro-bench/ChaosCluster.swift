@@ -29,7 +29,8 @@ actor ChaosCluster {
     /// Starts `coordinatorCount` coordinators one after the other (the first runs the migrations alone).
     init(
         executables: Executables, database: DatabaseURL, migrations: String, coordinatorArguments: [String],
-        root: URL, coordinatorCount: Int, workerSlots: Int, volunteerKey: @Sendable (CoordinatorProcess) async throws -> String
+        root: URL, coordinatorCount: Int, workerSlots: Int,
+        volunteerKey: @Sendable (CoordinatorProcess) async throws -> String
     ) async throws {
         self.executables = executables
         self.database = database

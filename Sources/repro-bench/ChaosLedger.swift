@@ -42,8 +42,10 @@ struct ChaosLedger: Sendable {
         var figures = Invariants(
             tasks: 0, succeeded: 0, acceptedRuns: 0, tasksWithTwoAcceptedRuns: 0, runRows: 0, attempts: [])
         for try await row in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
-            (figures.tasks, figures.succeeded, figures.acceptedRuns, figures.tasksWithTwoAcceptedRuns,
-             figures.runRows) = row
+            (
+                figures.tasks, figures.succeeded, figures.acceptedRuns, figures.tasksWithTwoAcceptedRuns,
+                figures.runRows
+            ) = row
         }
         let spread = try await client.query(
             "SELECT attempts, count(*) FROM tasks GROUP BY attempts ORDER BY attempts", logger: logger)

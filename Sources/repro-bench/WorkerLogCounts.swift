@@ -19,7 +19,9 @@ struct WorkerLogCounts: Sendable {
                 if line.contains("result refused") && !line.contains("by the coordinator") { counts.refused += 1 }
                 // Log lines only: the worker's display lines ("[12:00:00] coordinator unreachable; retrying")
                 // go to the same file and would count twice.
-                if line.contains("failed; will retry") || line.contains("failed; retrying") || line.contains("heartbeat failed") {
+                if line.contains("failed; will retry") || line.contains("failed; retrying")
+                    || line.contains("heartbeat failed")
+                {
                     counts.retried += 1
                     // AsyncHTTPClient's own limits; a 503's detail may say "deadline" and is not a hang.
                     if line.contains("deadlineExceeded") || line.contains("readTimeout") {

@@ -25,6 +25,9 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, STDOUT_FILENO)
         posix_spawn_file_actions_adddup2(&actions, writeEnd, STDERR_FILENO)
         posix_spawn_file_actions_addclose(&actions, readEnd)
+        // The child keeps the pipe only as its stdout and stderr: a daemon it starts (pg_ctl's postmaster)
+        // redirects those, but would inherit this descriptor and hold the pipe open for ever.
+        posix_spawn_file_actions_addclose(&actions, writeEnd)
         posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0)
         let pid: pid_t
         do {

@@ -16,12 +16,14 @@ struct CoordinatorProcess: Sendable {
     let adminKey: String
     let log: String
 
-    /// Starts `executable` on a free port over `database` and returns once it answers `/readyz`.
-    static func start(executable: String, database: DatabaseURL, migrations: String, extra: [String]) async throws
-        -> CoordinatorProcess
-    {
-        let port = try FreePort.pick()
-        let adminKey = APIKey.generate()
+    /// Starts `executable` on `port` (default a free one) over `database` and returns once it answers
+    /// `/readyz`. A restart passes the port and admin key of the process it replaces.
+    static func start(
+        executable: String, database: DatabaseURL, migrations: String, extra: [String], port: Int? = nil,
+        adminKey: String? = nil
+    ) async throws -> CoordinatorProcess {
+        let port = try port ?? FreePort.pick()
+        let adminKey = adminKey ?? APIKey.generate()
         let log = "/tmp/repro-bench-coordinator-\(port).log"
         let pid = try ChildProcess.start(
             executable,
@@ -52,13 +54,27 @@ struct CoordinatorProcess: Sendable {
 
     /// SIGTERM, then waits for the process to end (SIGKILL after 30 s).
     func stop() {
+        _ = terminate(within: .seconds(30))
+    }
+
+    /// SIGTERM, then waits up to `limit`; returns how long the process took to end, or nil when it
+    /// was still running at the limit (it is then killed with SIGKILL, so no process outlives the run).
+    func terminate(within limit: Duration) -> Duration? {
+        let start = ContinuousClock.now
         kill(pid, SIGTERM)
         var status: Int32 = 0
-        for _ in 0..<300 {
-            if waitpid(pid, &status, WNOHANG) == pid { return }
-            usleep(100_000)
+        while ContinuousClock.now - start < limit {
+            if waitpid(pid, &status, WNOHANG) == pid { return ContinuousClock.now - start }
+            usleep(20_000)
         }
+        kill9()
+        return nil
+    }
+
+    /// SIGKILL, as a crash would, and reaps the process.
+    func kill9() {
         kill(pid, SIGKILL)
+        var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
     }
 }

@@ -5,10 +5,10 @@ import ArgumentParser
 struct ReproBenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repro-bench",
-        abstract: "Benchmarks of the coordinator: the lease → result cycle, report computation, idle long-polls, ghost leases.",
+        abstract: "Benchmarks of the coordinator: the lease → result cycle, report computation, idle long-polls, ghost leases, the chaos run.",
         version: "0.1.0",
         subcommands: [
             LeaseBenchCommand.self, ReportBenchCommand.self, SandboxBenchCommand.self, IdleBenchCommand.self,
-            GhostBenchCommand.self, CalibrateCommand.self, ExpandBenchCommand.self,
+            GhostBenchCommand.self, CalibrateCommand.self, ExpandBenchCommand.self, ChaosBenchCommand.self,
         ])
 }

@@ -95,7 +95,7 @@ extension DashboardController {
         let report = ReportBuilder.build(
             studyID: id, preprintID: status.preprintID, title: status.title, state: status.state, tasks: status.tasks,
             // No bootstrap: the page shows t intervals only, and the bootstrap would dominate its cost.
-            spec: spec, values: values, bootstrap: nil)
+            spec: spec, values: values, adaptive: status.adaptive, bootstrap: nil)
         let showRuns = isOwner || identity.isAdmin || identity.roles.contains(.moderator)
         let showFailures = isOwner || identity.isAdmin
         let replicas = Set(values.map(\.replica)).count > 1
@@ -128,7 +128,7 @@ extension DashboardController {
                 label: Self.cellName(check.claim.dataset, claim.configuration, check.claim.metric)
                     + " \(check.claim.direction.rawValue) \(SVG.label(check.claim.value))",
                 claimed: check.claim.value, tolerance: check.tolerance, mean: check.mean,
-                ci95: Self.range(check.ci95Mean), runs: runs, verdict: Self.verdictText(check.verdict))
+                ci95: Self.range(check.ci95Mean), runs: runs, verdict: Self.verdictText(claim.verdict))
         }
         let claims = PlotView(
             heading: "Claims", plot: ClaimPlot.render(id: "claims", title: "Claimed values against the runs", rows: claimRows))

@@ -1,10 +1,12 @@
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import ReproCore
 import ReproStats
 import Testing
 
+@testable import ReproCLI
 @testable import ReproCoordinator
 
 /// Adaptive studies end to end on real PostgreSQL with fake workers (issue 15 part 2, decision 0015).
@@ -131,6 +133,21 @@ struct AdaptiveStudyTests {
             let text = String(decoding: Data(raw.body.readableBytesView), as: UTF8.self)
             #expect(text.contains(#""stop_reason":"decided""#))
             #expect(text.contains(#""seeds":5"#) && text.contains(#""reproduced_bound""#))
+
+            // The text and HTML renderings show the looks and why they stopped; progress reads "n of at most max".
+            #expect(
+                ReportRenderer.render(report).contains(
+                    "adaptive seeds: decided at the look after 10 seeds (looks at 5, 10 seeds of at most 20)"))
+            #expect(ReportRenderer.render(report).contains("0.0056 / 0.0015"), "α spent at the second look")
+            #expect(
+                ProgressWatcher.describe(status).contains(
+                    "digits: 10 of at most 20 seeds, looks at 5, 10 seeds; stopped: decided"))
+            #expect(ProgressWatcher.bar(status, elapsed: .seconds(1)).contains("10/10 (of at most 20) done"))
+            let page = try await harness.request(.get, "/studies/\(created.id)?standalone=true", key: researcher)
+            let html = String(buffer: page.body)
+            #expect(html.contains("Adaptive seeds per dataset: digits 10 of at most 20, step 5; 10 of at most 20 tasks."))
+            #expect(html.contains("reproduced: decided at the look after 10 seeds (looks at 5, 10 seeds of at most 20)."))
+            #expect(html.contains("<th scope=\"col\">α spent (rep. / not)</th>"))
 
             // Resubmitting the same spec returns the study; the score counts its final verdict once.
             let again = try await harness.submit(yaml, key: researcher)

@@ -260,21 +260,9 @@ public enum ReportBuilder {
         return text
     }
 
-    /// "Adaptive: decided at the look after 6 seeds (looks at 3, 6 of at most 9)."
+    /// "Adaptive: decided at the look after 10 seeds (looks at 5, 10 seeds of at most 20)."
     static func explain(_ sequential: SequentialClaimReport) -> String {
-        let seeds = sequential.looks.map { "\($0.seeds)" }.joined(separator: ", ")
-        let looks = sequential.looks.isEmpty ? "no look yet" : "looks at \(seeds) seeds"
-        let last = sequential.looks.last?.seeds
-        let reason: String
-        switch sequential.stopReason {
-        case .decided: reason = "decided at the look after \(last ?? 0) seeds"
-        case .reachedMaximum: reason = "stopped undecided at the maximum of \(sequential.maxSeeds) seeds"
-        case .noNewRuns: reason = "stopped: the last step added no value for it"
-        case .noClaims: reason = "its dataset has no claim"
-        case .cancelled: reason = "stopped: the study was cancelled"
-        case .continuing: reason = "more seeds are running"
-        }
-        return "Adaptive: \(reason) (\(looks), at most \(sequential.maxSeeds))."
+        "Adaptive: \(sequential.stopSentence) (\(sequential.looksSentence))."
     }
 
     static func highlights(_ claims: [ClaimReport], score: ReproducibilityScore, tasks: TaskCounts) -> [String] {

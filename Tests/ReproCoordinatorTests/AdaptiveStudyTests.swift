@@ -250,14 +250,14 @@ struct AdaptiveStudyTests {
             #expect(status.taskCount == 40)
             #expect(status.tasks.queued == 20)
 
-            // The added rows are the reference expansion's for seeds 5…9 of both datasets, ids in its order.
+            // The rows are the reference expansion's, ids in its order: seeds 0…4 at submission, then the step's
+            // seeds 5…9 of both datasets, with the group numbers they have among all 20 seeds.
             let spec = try StudySpec.parse(Data(yaml.utf8))
-            let reference = spec.expand(seedIndices: 5..<10).map { [$0.dataset, "\($0.seed)", "\($0.replica)", "\($0.seedGroup)"] }
+            let reference = (spec.expand() + spec.expand(seedIndices: 5..<10)).map {
+                [$0.dataset, "\($0.seed)", "\($0.replica)", "\($0.seedGroup)"]
+            }
             let rows = try await harness.database.client.query(
-                """
-                SELECT dataset, seed, replica, seed_group FROM tasks
-                WHERE study_id = \(created.id) AND seed >= 5 ORDER BY id
-                """)
+                "SELECT dataset, seed, replica, seed_group FROM tasks WHERE study_id = \(created.id) ORDER BY id")
             var stored: [[String]] = []
             for try await (dataset, seed, replica, group) in rows.decode((String, Int64, Int, Int).self) {
                 stored.append([dataset, "\(seed)", "\(replica)", "\(group)"])

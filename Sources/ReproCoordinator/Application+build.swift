@@ -65,15 +65,15 @@ public func buildApplication(
         ScoreMaintainer(
             scores: ScoreRepository(client: database, studies: studies, logger: logger), nudge: maintenance, gate: gate,
             logger: logger))
+    // Both pass once a second at most when nudged, else every 30 s.
+    let passes = MaintenanceLoop(interval: .seconds(1), nudge: maintenance, gate: gate)
     services.append(
         ReliabilityMaintainer(
             reliability: ReliabilityRepository(client: database, logger: logger),
             quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
-            interval: .seconds(1), nudge: maintenance, gate: gate, logger: logger))
+            loop: passes, logger: logger))
     services.append(
-        AdaptiveMaintainer(
-            adaptive: AdaptiveRepository(client: database, logger: logger), interval: .seconds(1), nudge: maintenance,
-            gate: gate, logger: logger))
+        AdaptiveMaintainer(adaptive: AdaptiveRepository(client: database, logger: logger), loop: passes, logger: logger))
     CoordinatorMetrics.registerAll()
     services.append(QueueGauges(database: database, interval: .seconds(5), gate: gate, logger: logger))
     if let metricsPort = configuration.metricsPort {

@@ -35,6 +35,16 @@ struct AdaptiveStudyTests {
     /// Mean 0.95 with sd 0.05: no look at 10 seeds or fewer decides.
     static let undecided: [Double] = [0.90, 1.0, 0.90, 1.0, 0.95, 0.90, 1.0, 0.90, 1.0, 0.95]
 
+    /// A researcher submits ``spec(bundle:seeds:datasets:replicas:preprint:)`` with `seeds`.
+    static func submit(_ harness: CoordinatorHarness, seeds: String, datasets: [String] = ["digits"], replicas: Int = 1)
+        async throws -> (researcher: String, yaml: String, study: StudyCreated)
+    {
+        let researcher = try await harness.key(.researcher)
+        let bundle = try await harness.bundle(researcher: researcher)
+        let yaml = spec(bundle: bundle, seeds: seeds, datasets: datasets, replicas: replicas)
+        return (researcher, yaml, try await harness.submit(yaml, key: researcher))
+    }
+
     static func result(_ lease: TaskLease, _ value: Double) -> TaskResult {
         TaskResult(
             taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: 1,
@@ -91,10 +101,7 @@ struct AdaptiveStudyTests {
                 == .reproduced)
 
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let yaml = Self.spec(bundle: bundle, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
-            let created = try await harness.submit(yaml, key: researcher)
+            let (researcher, yaml, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
             #expect(created.taskCount == 5)
             let worker = try await harness.worker(name: "a", slots: 10)
 
@@ -160,10 +167,7 @@ struct AdaptiveStudyTests {
     @Test("results sent in a worker's cycle nudge the maintainer; the step's tasks wake a waiting worker")
     func cycleResultsWakeAWaitingWorker() async throws {
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                Self.spec(bundle: bundle, seeds: "{adaptive: {min: 5, max: 20, step: 5}}"), key: researcher)
+            let (_, _, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
             let running = try await harness.worker(name: "a", slots: 10)
             let waiting = try await harness.worker(name: "b", slots: 10)
             let leased: LeaseResponse = try await harness.call(
@@ -195,10 +199,7 @@ struct AdaptiveStudyTests {
     @Test("a study that never decides stops at max with reached_maximum")
     func stopsAtMaximum() async throws {
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                Self.spec(bundle: bundle, seeds: "{adaptive: {min: 5, max: 10, step: 5}}"), key: researcher)
+            let (researcher, _, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 10, step: 5}}")
             let worker = try await harness.worker(name: "a", slots: 10)
             for _ in 0..<2 {
                 #expect(try await Self.runQueued(harness, worker: worker, values: Self.undecided) == 5)
@@ -221,12 +222,8 @@ struct AdaptiveStudyTests {
     @Test("a step is added once, whatever runs the pass and how often; it adds every replica like expansion")
     func stepAddedOnce() async throws {
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let yaml = Self.spec(
-                bundle: bundle, seeds: "{adaptive: {min: 5, max: 20, step: 5}}", datasets: ["digits", "wine"],
-                replicas: 2)
-            let created = try await harness.submit(yaml, key: researcher)
+            let (researcher, yaml, created) = try await Self.submit(
+                harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}", datasets: ["digits", "wine"], replicas: 2)
             #expect(created.taskCount == 2 * 5 * 2)
             // Replicas of one seed go to distinct workers.
             let workers = [try await harness.worker(name: "a", slots: 50), try await harness.worker(name: "b", slots: 50)]
@@ -291,10 +288,7 @@ struct AdaptiveStudyTests {
     @Test("cancel stops growth: no look, no step after it, and the claims say why they stopped")
     func cancelStopsGrowth() async throws {
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                Self.spec(bundle: bundle, seeds: "{adaptive: {min: 5, max: 20, step: 5}}"), key: researcher)
+            let (researcher, _, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
             let worker = try await harness.worker(name: "a", slots: 10)
             // Four of the five results: the dataset is not due for a look while its last task is open.
             let leased: LeaseResponse = try await harness.call(

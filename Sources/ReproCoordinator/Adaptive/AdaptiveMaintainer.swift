@@ -6,37 +6,20 @@ import ServiceLifecycle
 /// replica runs one; studies are claimed with SKIP LOCKED, so replicas share the work.
 ///
 /// A pass runs when nudged (a request that may have ended tasks finished on this coordinator, the reaper
-/// failed tasks), at most once per `interval`, and otherwise once per `idleInterval`. What a pass needs is
+/// failed tasks), at most once a second, and otherwise every 30 s (``MaintenanceLoop``). What a pass needs is
 /// in the database (`studies.adaptive_pending`, set by the statement that ended the tasks), so the first pass
 /// after a restart takes every look a stopped coordinator left.
 struct AdaptiveMaintainer: Service {
     let adaptive: AdaptiveRepository
-    let interval: Duration
-    /// Signalled when tasks may have ended; signalled here when a pass completed a study, whose score and
+    /// Passes when nudged: tasks may have ended. Signalled here when a pass completed a study, whose score and
     /// replicas are then due for the other maintainers.
-    var nudge: TaskWakeup? = nil
-    var idleInterval: Duration = .seconds(30)
-    let gate: Gate
+    let loop: MaintenanceLoop
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate.wait()
-            while !Task.isCancelled {
-                let generation = nudge?.generation
-                var passed = false
-                do {
-                    try await passOnce()
-                    passed = true
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("adaptive look pass failed; will retry", metadata: ["repro.error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-                if passed, let nudge, let generation, idleInterval > interval {
-                    await nudge.wait(after: generation, timeout: idleInterval - interval)
-                }
-            }
+        let logger = self.logger
+        await loop.run { try await passOnce() } failed: { error in
+            logger.warning("adaptive look pass failed; will retry", metadata: ["repro.error": "\(error)"])
         }
     }
 
@@ -59,6 +42,6 @@ struct AdaptiveMaintainer: Service {
             }
             completed = completed || outcome.completed
         }
-        if completed { nudge?.signal() }
+        if completed { loop.nudge?.signal() }
     }
 }

@@ -15,17 +15,11 @@ struct QueueGauges: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate.wait()
-            while !Task.isCancelled {
-                do {
-                    try await refresh()
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.debug("metrics gauges not refreshed", metadata: ["repro.error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-            }
+        let logger = self.logger
+        await MaintenanceLoop(interval: interval, gate: gate).run {
+            try await refresh()
+        } failed: { error in
+            logger.debug("metrics gauges not refreshed", metadata: ["repro.error": "\(error)"])
         }
     }
 

@@ -44,8 +44,8 @@ struct ProgressWatcher {
         // says how far the study may still grow.
         let most = status.adaptive.map { " (of at most \($0.maxTaskCount))" } ?? ""
         return "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-            + "\(done)/\(status.taskCount)\(most) done · \(status.tasks.leased) running · \(status.tasks.queued) queued · "
-            + "\(status.tasks.failed) failed · \(clock) · \(status.state.rawValue)"
+            + "\(done)/\(status.taskCount)\(most) done · \(status.tasks.leased) running · "
+            + "\(status.tasks.queued) queued · \(status.tasks.failed) failed · \(clock) · \(status.state.rawValue)"
     }
 
     static func describe(_ status: StudyStatus) -> String {
@@ -54,10 +54,15 @@ struct ProgressWatcher {
             state: \(status.state.rawValue); tasks: \(status.taskCount) (\(status.tasks.succeeded) succeeded, \(status.tasks.failed) failed, \(status.tasks.cancelled) cancelled, \(status.tasks.leased) running, \(status.tasks.queued) queued, \(status.tasks.held) held for review)
             """
         if let adaptive = status.adaptive {
-            text += "\nadaptive \(adaptive.seedsLine) (step \(adaptive.step)); tasks \(status.taskCount) of at most \(adaptive.maxTaskCount)"
+            text +=
+                "\nadaptive \(adaptive.seedsLine) (step \(adaptive.step)); "
+                + "tasks \(status.taskCount) of at most \(adaptive.maxTaskCount)"
             for dataset in adaptive.datasets {
-                let looks = dataset.looks.isEmpty ? "no look yet" : "looks at \(dataset.looks.map(String.init).joined(separator: ", ")) seeds"
-                text += "\n  \(dataset.dataset): \(dataset.seeds) of at most \(adaptive.max) seeds, \(looks)"
+                let looks =
+                    dataset.looks.isEmpty
+                    ? "no look yet" : "looks at \(dataset.looks.map(String.init).joined(separator: ", ")) seeds"
+                text +=
+                    "\n  \(dataset.dataset): \(dataset.seeds) of at most \(adaptive.max) seeds, \(looks)"
                     + (dataset.stopReason.map { "; stopped: \($0.rawValue)" } ?? "")
             }
         }

@@ -70,10 +70,11 @@ public func buildApplication(
     services.append(
         ReliabilityMaintainer(
             reliability: ReliabilityRepository(client: database, logger: logger),
-            quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
-            loop: passes, logger: logger))
+            quarantines: QuarantineRepository(client: database, logger: logger),
+            rule: configuration.automaticQuarantine, loop: passes, logger: logger))
     services.append(
-        AdaptiveMaintainer(adaptive: AdaptiveRepository(client: database, logger: logger), loop: passes, logger: logger))
+        AdaptiveMaintainer(
+            adaptive: AdaptiveRepository(client: database, logger: logger), loop: passes, logger: logger))
     CoordinatorMetrics.registerAll()
     services.append(QueueGauges(database: database, interval: .seconds(5), gate: gate, logger: logger))
     if let metricsPort = configuration.metricsPort {

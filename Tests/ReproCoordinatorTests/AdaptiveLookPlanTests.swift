@@ -20,7 +20,8 @@ struct AdaptiveLookPlanTests {
     }
 
     static func look(
-        seeds: Int, looks: [Int] = [], values: [Double], claims: [(configuration: String?, claim: Claim)] = [(nil, claim)]
+        seeds: Int, looks: [Int] = [], values: [Double],
+        claims: [(configuration: String?, claim: Claim)] = [(nil, claim)]
     ) -> AdaptiveLookPlan.Look {
         let dataset = AdaptiveDataset(dataset: "digits", seeds: seeds, looks: looks, stopReason: nil)
         return AdaptiveLookPlan(schedule: schedule, due: [dataset], claims: claims, values: rows(values)).looks[0]

@@ -19,7 +19,8 @@ struct AdaptiveStudyTests {
     /// One dataset and one claim: accuracy on digits ≥ 0.95 within 0.01, so `reproduced` needs the lower bound
     /// at or above 0.94.
     static func spec(
-        bundle: String, seeds: String, datasets: [String] = ["digits"], replicas: Int = 1, preprint: String = "arXiv:2401.01234"
+        bundle: String, seeds: String, datasets: [String] = ["digits"], replicas: Int = 1,
+        preprint: String = "arXiv:2401.01234"
     ) -> String {
         let claims = datasets.map {
             "  - {metric: accuracy, dataset: \($0), value: 0.95, direction: higher, tolerance: 0.01}"
@@ -53,7 +54,8 @@ struct AdaptiveStudyTests {
 
     /// Leases everything `worker` may take and reports `values[seed]` for each task.
     @discardableResult
-    static func runQueued(_ harness: CoordinatorHarness, worker: WorkerRegistered, values: [Double]) async throws -> Int {
+    static func runQueued(_ harness: CoordinatorHarness, worker: WorkerRegistered, values: [Double]) async throws -> Int
+    {
         let leased: LeaseResponse = try await harness.call(
             .post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 50, wait: 0))
         guard !leased.leases.isEmpty else { return 0 }
@@ -101,7 +103,8 @@ struct AdaptiveStudyTests {
                 == .reproduced)
 
         try await CoordinatorHarness.run { harness in
-            let (researcher, yaml, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
+            let (researcher, yaml, created) = try await Self.submit(
+                harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
             #expect(created.taskCount == 5)
             let worker = try await harness.worker(name: "a", slots: 10)
 
@@ -110,7 +113,10 @@ struct AdaptiveStudyTests {
             var status: StudyStatus = try await harness.call(.get, "/v1/studies/\(created.id)", key: researcher)
             #expect(status.state == .running)
             #expect(status.taskCount == 10)
-            #expect(status.adaptive?.datasets == [AdaptiveDataset(dataset: "digits", seeds: 10, looks: [5], stopReason: nil)])
+            #expect(
+                status.adaptive?.datasets == [
+                    AdaptiveDataset(dataset: "digits", seeds: 10, looks: [5], stopReason: nil)
+                ])
             #expect(status.adaptive?.maxTaskCount == 20)
 
             #expect(try await Self.runQueued(harness, worker: worker, values: Self.deciding) == 5)
@@ -121,7 +127,9 @@ struct AdaptiveStudyTests {
             #expect(status.tasks.succeeded == 10)
             #expect(status.adaptive?.datasets.first?.stopReason == .decided)
             #expect(status.adaptive?.datasets.first?.looks == [5, 10])
-            #expect(try await Self.count(harness, "SELECT count(DISTINCT seed) FROM tasks WHERE study_id = \(created.id)") == 10)
+            #expect(
+                try await Self.count(harness, "SELECT count(DISTINCT seed) FROM tasks WHERE study_id = \(created.id)")
+                    == 10)
 
             let report: StudyReport = try await harness.call(.get, "/v1/studies/\(created.id)/report", key: researcher)
             let reported = try #require(report.claims.first)
@@ -152,14 +160,17 @@ struct AdaptiveStudyTests {
             #expect(ProgressWatcher.bar(status, elapsed: .seconds(1)).contains("10/10 (of at most 20) done"))
             let page = try await harness.request(.get, "/studies/\(created.id)?standalone=true", key: researcher)
             let html = String(buffer: page.body)
-            #expect(html.contains("Adaptive seeds per dataset: digits 10 of at most 20, step 5; 10 of at most 20 tasks."))
-            #expect(html.contains("reproduced: decided at the look after 10 seeds (looks at 5, 10 seeds of at most 20)."))
+            #expect(
+                html.contains("Adaptive seeds per dataset: digits 10 of at most 20, step 5; 10 of at most 20 tasks."))
+            #expect(
+                html.contains("reproduced: decided at the look after 10 seeds (looks at 5, 10 seeds of at most 20)."))
             #expect(html.contains("<th scope=\"col\">α spent (rep. / not)</th>"))
 
             // Resubmitting the same spec returns the study; the score counts its final verdict once.
             let again = try await harness.submit(yaml, key: researcher)
             #expect(again.existing && again.id == created.id)
-            let score: PreprintScore = try await harness.call(.get, "/v1/preprints/arXiv:2401.01234/score", key: researcher)
+            let score: PreprintScore = try await harness.call(
+                .get, "/v1/preprints/arXiv:2401.01234/score", key: researcher)
             #expect(score.claims.map(\.verdict) == [.reproduced])
         }
     }
@@ -188,7 +199,8 @@ struct AdaptiveStudyTests {
             #expect(wakeup.waitingCount > 0, "b's poll is waiting")
             let cycle = CycleRequest(
                 results: leased.leases.map { Self.result($0, Self.deciding[Int($0.seed)]) }, max: 0, wait: 0)
-            let answer: CycleResponse = try await harness.call(.post, "/v1/leases/cycle", key: running.token, json: cycle)
+            let answer: CycleResponse = try await harness.call(
+                .post, "/v1/leases/cycle", key: running.token, json: cycle)
             #expect(answer.results.allSatisfy { $0.status == .accepted })
             let woken = try await poll.value
             #expect(woken.map(\.seed).sorted() == [5, 6, 7, 8, 9])
@@ -199,7 +211,8 @@ struct AdaptiveStudyTests {
     @Test("a study that never decides stops at max with reached_maximum")
     func stopsAtMaximum() async throws {
         try await CoordinatorHarness.run { harness in
-            let (researcher, _, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 10, step: 5}}")
+            let (researcher, _, created) = try await Self.submit(
+                harness, seeds: "{adaptive: {min: 5, max: 10, step: 5}}")
             let worker = try await harness.worker(name: "a", slots: 10)
             for _ in 0..<2 {
                 #expect(try await Self.runQueued(harness, worker: worker, values: Self.undecided) == 5)
@@ -226,7 +239,9 @@ struct AdaptiveStudyTests {
                 harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}", datasets: ["digits", "wine"], replicas: 2)
             #expect(created.taskCount == 2 * 5 * 2)
             // Replicas of one seed go to distinct workers.
-            let workers = [try await harness.worker(name: "a", slots: 50), try await harness.worker(name: "b", slots: 50)]
+            let workers = [
+                try await harness.worker(name: "a", slots: 50), try await harness.worker(name: "b", slots: 50),
+            ]
             for worker in workers {
                 #expect(try await Self.runQueued(harness, worker: worker, values: Self.deciding) == 10)
             }
@@ -242,7 +257,9 @@ struct AdaptiveStudyTests {
             try await Self.settle(harness, study: created.id)
 
             #expect(try await Self.count(harness, "SELECT count(*) FROM tasks WHERE study_id = \(created.id)") == 40)
-            #expect(try await Self.count(harness, "SELECT count(*) FROM adaptive_looks WHERE study_id = \(created.id)") == 2)
+            #expect(
+                try await Self.count(harness, "SELECT count(*) FROM adaptive_looks WHERE study_id = \(created.id)") == 2
+            )
             let status: StudyStatus = try await harness.call(.get, "/v1/studies/\(created.id)", key: researcher)
             #expect(status.taskCount == 40)
             #expect(status.tasks.queued == 20)
@@ -288,7 +305,8 @@ struct AdaptiveStudyTests {
     @Test("cancel stops growth: no look, no step after it, and the claims say why they stopped")
     func cancelStopsGrowth() async throws {
         try await CoordinatorHarness.run { harness in
-            let (researcher, _, created) = try await Self.submit(harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
+            let (researcher, _, created) = try await Self.submit(
+                harness, seeds: "{adaptive: {min: 5, max: 20, step: 5}}")
             let worker = try await harness.worker(name: "a", slots: 10)
             // Four of the five results: the dataset is not due for a look while its last task is open.
             let leased: LeaseResponse = try await harness.call(
@@ -296,7 +314,8 @@ struct AdaptiveStudyTests {
             let results = leased.leases.filter { $0.seed < 4 }.map { Self.result($0, Self.undecided[Int($0.seed)]) }
             let _: ResultBatchReceipt = try await harness.call(
                 .post, "/v1/results", key: worker.token, json: ResultBatch(results: results))
-            let cancelled: StudyStatus = try await harness.call(.post, "/v1/studies/\(created.id)/cancel", key: researcher)
+            let cancelled: StudyStatus = try await harness.call(
+                .post, "/v1/studies/\(created.id)/cancel", key: researcher)
             #expect(cancelled.state == .cancelled)
 
             // A late mark (another coordinator's result, a retry) finds a cancelled study and adds nothing.
@@ -304,7 +323,9 @@ struct AdaptiveStudyTests {
                 "UPDATE studies SET adaptive_pending = true WHERE id = \(created.id)")
             try await Self.settle(harness, study: created.id)
             #expect(try await Self.count(harness, "SELECT count(*) FROM tasks WHERE study_id = \(created.id)") == 5)
-            #expect(try await Self.count(harness, "SELECT count(*) FROM adaptive_looks WHERE study_id = \(created.id)") == 0)
+            #expect(
+                try await Self.count(harness, "SELECT count(*) FROM adaptive_looks WHERE study_id = \(created.id)") == 0
+            )
             #expect(try await Self.runQueued(harness, worker: worker, values: Self.undecided) == 0)
             let report: StudyReport = try await harness.call(.get, "/v1/studies/\(created.id)/report", key: researcher)
             #expect(report.claims.first?.sequential?.stopReason == .cancelled)

@@ -18,7 +18,9 @@ struct AdaptiveMaintainer: Service {
 
     func run() async throws {
         let logger = self.logger
-        await loop.run { try await passOnce() } failed: { error in
+        await loop.run {
+            try await passOnce()
+        } failed: { error in
             logger.warning("adaptive look pass failed; will retry", metadata: ["repro.error": "\(error)"])
         }
     }

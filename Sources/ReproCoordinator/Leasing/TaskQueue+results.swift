@@ -125,7 +125,8 @@ extension TaskQueue {
             UPDATE studies
             SET open_tasks = open_tasks - \(count),
                 state = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN 'completed' ELSE state END,
-                completed_at = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN now() ELSE completed_at END,
+                completed_at = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN now()
+                                    ELSE completed_at END,
                 adaptive_pending = adaptive_pending OR adaptive_growing > 0
             WHERE id = \(study) AND state = 'running' AND open_tasks >= \(count)
             """, logger: logger)

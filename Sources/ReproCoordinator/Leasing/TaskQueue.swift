@@ -163,7 +163,8 @@ public struct TaskQueue: Sendable {
                 -- An adaptive study that still grows is marked for a look instead (TaskQueue.closeTasks).
                 UPDATE studies s
                 SET open_tasks = s.open_tasks - f.n,
-                    state = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN 'completed' ELSE s.state END,
+                    state = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN 'completed'
+                                 ELSE s.state END,
                     completed_at = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN now()
                                         ELSE s.completed_at END,
                     adaptive_pending = s.adaptive_pending OR s.adaptive_growing > 0

@@ -14,7 +14,9 @@ struct ReliabilityMaintainer: Service {
 
     func run() async throws {
         let logger = self.logger
-        await loop.run { try await passOnce() } failed: { error in
+        await loop.run {
+            try await passOnce()
+        } failed: { error in
             logger.warning("reliability pass failed; will retry", metadata: ["repro.error": "\(error)"])
         }
     }

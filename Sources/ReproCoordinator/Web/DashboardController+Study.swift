@@ -197,14 +197,18 @@ extension DashboardController {
         view.hasHighlights = !view.highlights.isEmpty
         view.hasVariance = !view.variance.isEmpty
         if let adaptive = status.adaptive {
-            view.adaptiveNote = "Adaptive \(adaptive.seedsLine), step \(adaptive.step); "
+            view.adaptiveNote =
+                "Adaptive \(adaptive.seedsLine), step \(adaptive.step); "
                 + "\(status.taskCount) of at most \(adaptive.maxTaskCount) tasks."
             view.looks = report.claims.compactMap { claim in
                 claim.sequential.map { sequential in
-                    StudyView.Looks(
-                        heading: Self.cellName(claim.check.claim.dataset, claim.configuration, claim.check.claim.metric),
-                        stop: "\(Self.verdictText(claim.verdict)): \(sequential.stopSentence) (\(sequential.looksSentence)).",
-                        headers: SequentialClaimReport.lookHeaders, rows: sequential.looks.map { .init(cells: $0.cells) })
+                    let claimed = claim.check.claim
+                    return StudyView.Looks(
+                        heading: Self.cellName(claimed.dataset, claim.configuration, claimed.metric),
+                        stop: "\(Self.verdictText(claim.verdict)): \(sequential.stopSentence) "
+                            + "(\(sequential.looksSentence)).",
+                        headers: SequentialClaimReport.lookHeaders,
+                        rows: sequential.looks.map { .init(cells: $0.cells) })
                 }
             }
             view.hasLooks = !view.looks.isEmpty

@@ -18,7 +18,8 @@ struct MatrixParts {
     var spec: MatrixSpec? {
         guard let seeds, let datasets, let configurations, let replicas else { return nil }
         if let adaptive {
-            return MatrixSpec(adaptive: adaptive, datasets: datasets, configurations: configurations, replicas: replicas)
+            return MatrixSpec(
+                adaptive: adaptive, datasets: datasets, configurations: configurations, replicas: replicas)
         }
         return MatrixSpec(seeds: seeds, datasets: datasets, configurations: configurations, replicas: replicas)
     }

@@ -170,21 +170,25 @@ public struct StudyRepository: Sendable {
     public func status(_ studyID: UUID) async throws -> StudyStatus? {
         let rows = try await client.query(
             """
-            SELECT s.id, s.preprint_id, p.title, s.state, s.spec_sha256, s.created_at, s.completed_at, s.task_count
+            SELECT s.id, s.preprint_id, p.title, s.state, s.spec_sha256, s.created_at, s.completed_at, s.task_count,
+                   EXISTS (SELECT 1 FROM adaptive_plans a WHERE a.study_id = s.id)
             FROM studies s JOIN preprints p ON p.id = s.preprint_id
             WHERE s.id = \(studyID)
             """, logger: logger)
         var status: StudyStatus?
-        for try await (id, preprint, title, state, sha, created, completed, count)
-            in rows.decode((UUID, String, String, String, String, Date, Date?, Int).self)
+        var adaptive = false
+        for try await (id, preprint, title, state, sha, created, completed, count, isAdaptive)
+            in rows.decode((UUID, String, String, String, String, Date, Date?, Int, Bool).self)
         {
             status = StudyStatus(
                 id: id, preprintID: preprint, title: title, state: StudyState(rawValue: state) ?? .running,
                 specSHA256: sha, createdAt: created, completedAt: completed, taskCount: count, tasks: TaskCounts())
+            adaptive = isAdaptive
         }
         status?.review = try await review(studyID)
         guard var status else { return nil }
-        status.adaptive = try await adaptiveProgress(studyID)
+        // Asked only of adaptive studies: a status is polled every second or two while a study runs.
+        if adaptive { status.adaptive = try await adaptiveProgress(studyID) }
         let counts = try await client.query(
             "SELECT state, count(*) FROM tasks WHERE study_id = \(studyID) GROUP BY state", logger: logger)
         for try await (state, count) in counts.decode((String, Int64).self) {

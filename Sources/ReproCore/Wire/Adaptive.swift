@@ -60,6 +60,7 @@ public struct AdaptiveProgress: Codable, Sendable, Hashable {
 
 /// One dataset of an adaptive study.
 public struct AdaptiveDataset: Codable, Sendable, Hashable {
+    /// The dataset's name.
     public var dataset: String
     /// Seeds that have tasks now (per configuration).
     public var seeds: Int
@@ -91,6 +92,7 @@ public struct SequentialClaimReport: Codable, Sendable, Hashable {
     public var looks: [AdaptiveLook]
     /// The verdict of the last look (`insufficient_runs` before the first look).
     public var verdict: Verdict
+    /// Why the looks ended (`continuing` while more seeds run).
     public var stopReason: AdaptiveStopReason
 
     enum CodingKeys: String, CodingKey {
@@ -111,7 +113,9 @@ public struct SequentialClaimReport: Codable, Sendable, Hashable {
 /// One look at a claim: the seeds run by then and ReproStats' look (`n` counts the seeds with a value, fewer
 /// when tasks failed), encoded as one flat object.
 public struct AdaptiveLook: Codable, Sendable, Hashable {
+    /// Seeds per configuration run by this look.
     public var seeds: Int
+    /// n, the information fraction, both tests' bounds, levels, spent α and p-values, and the verdict.
     public var look: SequentialCheck.Look
 
     enum CodingKeys: String, CodingKey { case seeds }
@@ -122,14 +126,15 @@ public struct AdaptiveLook: Codable, Sendable, Hashable {
         self.look = look
     }
 
-    // The look's own keys sit beside `seeds` in one object: JSONEncoder and JSONDecoder let a value and its
-    // member share the keyed container, so the look's fields are not listed twice.
+    /// Encodes `seeds` and the look's own keys in one object. JSONEncoder and JSONDecoder let a value and its
+    /// member share the keyed container, so the look's fields are not listed twice.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(seeds, forKey: .seeds)
         try look.encode(to: encoder)
     }
 
+    /// Decodes the flat object ``encode(to:)`` writes.
     public init(from decoder: any Decoder) throws {
         seeds = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .seeds)
         look = try SequentialCheck.Look(from: decoder)

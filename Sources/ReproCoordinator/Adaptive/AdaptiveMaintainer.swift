@@ -17,12 +17,7 @@ struct AdaptiveMaintainer: Service {
     let logger: Logger
 
     func run() async throws {
-        let logger = self.logger
-        await loop.run {
-            try await passOnce()
-        } failed: { error in
-            logger.warning("adaptive look pass failed; will retry", metadata: ["repro.error": "\(error)"])
-        }
+        await loop.run(failure: "adaptive look pass failed; will retry", logger: logger) { try await passOnce() }
     }
 
     /// Takes the due looks of every marked study, one study per transaction.

@@ -15,12 +15,9 @@ struct QueueGauges: Service {
     let logger: Logger
 
     func run() async throws {
-        let logger = self.logger
-        await MaintenanceLoop(interval: interval, gate: gate).run {
-            try await refresh()
-        } failed: { error in
-            logger.debug("metrics gauges not refreshed", metadata: ["repro.error": "\(error)"])
-        }
+        await MaintenanceLoop(interval: interval, gate: gate).run(
+            failure: "metrics gauges not refreshed", level: .debug, logger: logger
+        ) { try await refresh() }
     }
 
     func refresh() async throws {

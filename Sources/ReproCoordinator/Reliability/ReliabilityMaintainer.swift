@@ -13,12 +13,7 @@ struct ReliabilityMaintainer: Service {
     let logger: Logger
 
     func run() async throws {
-        let logger = self.logger
-        await loop.run {
-            try await passOnce()
-        } failed: { error in
-            logger.warning("reliability pass failed; will retry", metadata: ["repro.error": "\(error)"])
-        }
+        await loop.run(failure: "reliability pass failed; will retry", logger: logger) { try await passOnce() }
     }
 
     /// Evaluates every pending study, then quarantines workers the rule condemns. The quarantine is its own

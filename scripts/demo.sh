@@ -8,9 +8,10 @@
 #
 # Installs what is missing (PostgreSQL server, python3-venv), builds the three executables,
 # starts a coordinator on its own PostgreSQL cluster, creates a researcher and a volunteer
-# account, starts two workers, submits worker/examples/sklearn-mlp/study.yaml (5 seeds x 3
-# datasets of real scikit-learn training), shows a live progress bar, prints the report and the
-# preprint's score, and stops everything it started. Data stays in $REPRO_DEMO_DIR (default
+# account, starts two workers, submits worker/examples/sklearn-mlp/study.yaml (real scikit-learn
+# training on 3 datasets with adaptive seeds: 3 per dataset, 3 more while a claim is undecided, at
+# most 9), shows a live progress bar, prints the report (each claim's looks and why it stopped) and
+# the preprint's score, and stops everything it started. Data stays in $REPRO_DEMO_DIR (default
 # /var/lib/reprogrid/demo as root, ~/.local/share/reprogrid/demo otherwise); delete it to start over.
 # A second run reuses the accounts, so the identical study is shown rather than trained and counted
 # again; REPRO_DEMO_NEW=1 trains it again as a new study.

@@ -40,9 +40,12 @@ struct ProgressWatcher {
         let filled = width * done / total
         let seconds = Int(elapsed.components.seconds)
         let clock = String(format: "%02d:%02d", seconds / 60, seconds % 60)
+        // An adaptive study's task count grows with each step: the bar is of the tasks so far, and the line
+        // says how far the study may still grow.
+        let most = status.adaptive.map { " (of at most \($0.maxTaskCount))" } ?? ""
         return "[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: width - filled))] "
-            + "\(done)/\(status.taskCount) done · \(status.tasks.leased) running · \(status.tasks.queued) queued · "
-            + "\(status.tasks.failed) failed · \(clock) · \(status.state.rawValue)"
+            + "\(done)/\(status.taskCount)\(most) done · \(status.tasks.leased) running · "
+            + "\(status.tasks.queued) queued · \(status.tasks.failed) failed · \(clock) · \(status.state.rawValue)"
     }
 
     static func describe(_ status: StudyStatus) -> String {
@@ -50,6 +53,19 @@ struct ProgressWatcher {
             Study \(status.id.uuidString.lowercased()) — \(status.title) (\(status.preprintID))
             state: \(status.state.rawValue); tasks: \(status.taskCount) (\(status.tasks.succeeded) succeeded, \(status.tasks.failed) failed, \(status.tasks.cancelled) cancelled, \(status.tasks.leased) running, \(status.tasks.queued) queued, \(status.tasks.held) held for review)
             """
+        if let adaptive = status.adaptive {
+            text +=
+                "\nadaptive \(adaptive.seedsLine) (step \(adaptive.step)); "
+                + "tasks \(status.taskCount) of at most \(adaptive.maxTaskCount)"
+            for dataset in adaptive.datasets {
+                let looks =
+                    dataset.looks.isEmpty
+                    ? "no look yet" : "looks at \(dataset.looks.map(String.init).joined(separator: ", ")) seeds"
+                text +=
+                    "\n  \(dataset.dataset): \(dataset.seeds) of at most \(adaptive.max) seeds, \(looks)"
+                    + (dataset.stopReason.map { "; stopped: \($0.rawValue)" } ?? "")
+            }
+        }
         if let review = status.review {
             if let reason = review.rejectionReason {
                 text += "\nrejected by a moderator: \(reason)"

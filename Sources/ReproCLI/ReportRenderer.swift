@@ -36,7 +36,7 @@ enum ReportRenderer {
             for claim in report.claims {
                 let check = claim.check
                 let mark: String
-                switch check.verdict {
+                switch claim.verdict {
                 case .reproduced: mark = "✔ reproduced"
                 case .notReproduced: mark = "✘ not reproduced"
                 case .inconclusive: mark = "? inconclusive"
@@ -46,6 +46,7 @@ enum ReportRenderer {
                 out.append(
                     "  \(mark.padding(toLength: 19, withPad: " ", startingAt: 0)) \(check.claim.metric) on \(place): claimed \(f(check.claim.value)) (\(check.claim.direction.rawValue), ±\(f(check.tolerance))), measured \(f(check.mean)) over \(check.n) runs"
                         + (check.ci95Mean.map { ", 95% CI [\(f($0.lower)), \(f($0.upper))]" } ?? ""))
+                if let sequential = claim.sequential { out.append(contentsOf: looks(sequential).map { "      " + $0 }) }
             }
             out.append("")
         }
@@ -64,6 +65,14 @@ enum ReportRenderer {
         for line in report.highlights { out.append("  " + line) }
         out.append("  Study score contribution: " + describe(report.score))
         return out.joined(separator: "\n")
+    }
+
+    /// An adaptive claim's looks (seeds, n, each test's z bound with its nominal level, α spent, verdict) and
+    /// why they ended.
+    static func looks(_ sequential: SequentialClaimReport) -> [String] {
+        let heading = "adaptive seeds: \(sequential.stopSentence) (\(sequential.looksSentence))"
+        guard !sequential.looks.isEmpty else { return [heading] }
+        return [heading] + Self.table([SequentialClaimReport.lookHeaders] + sequential.looks.map(\.cells))
     }
 
     /// The runs table with the params each run logged with MLflow; nothing when no run logged any.

@@ -54,7 +54,7 @@ public func buildApplication(
     let studies = StudyRepository(client: database, signer: signer, logger: logger)
     let gate = Gate()
     services.append(NotificationListener(database: database, wakeup: wakeup, gate: gate, logger: logger))
-    // Wakes the score and reliability maintainers when something may have changed their inputs.
+    // Wakes the score, reliability and adaptive maintainers when something may have changed their inputs.
     let maintenance = TaskWakeup()
     services.append(Reaper(queue: queue, policy: policy, gate: gate, maintenance: maintenance, logger: logger))
     services.append(
@@ -65,11 +65,16 @@ public func buildApplication(
         ScoreMaintainer(
             scores: ScoreRepository(client: database, studies: studies, logger: logger), nudge: maintenance, gate: gate,
             logger: logger))
+    // Both pass once a second at most when nudged, else every 30 s.
+    let passes = MaintenanceLoop(interval: .seconds(1), nudge: maintenance, gate: gate)
     services.append(
         ReliabilityMaintainer(
             reliability: ReliabilityRepository(client: database, logger: logger),
-            quarantines: QuarantineRepository(client: database, logger: logger), rule: configuration.automaticQuarantine,
-            interval: .seconds(1), nudge: maintenance, gate: gate, logger: logger))
+            quarantines: QuarantineRepository(client: database, logger: logger),
+            rule: configuration.automaticQuarantine, loop: passes, logger: logger))
+    services.append(
+        AdaptiveMaintainer(
+            adaptive: AdaptiveRepository(client: database, logger: logger), loop: passes, logger: logger))
     CoordinatorMetrics.registerAll()
     services.append(QueueGauges(database: database, interval: .seconds(5), gate: gate, logger: logger))
     if let metricsPort = configuration.metricsPort {
@@ -168,7 +173,7 @@ func buildRouter(
     let quarantines = QuarantineRepository(client: database, logger: logger)
     WorkerController(
         accounts: accounts, engine: LeaseEngine(queue: queue, wakeup: wakeup, policy: policy, logger: logger),
-        queue: queue, policy: policy, quarantines: quarantines
+        queue: queue, policy: policy, quarantines: quarantines, maintenance: maintenance
     ).register(on: routes)
     ReliabilityController(reliability: ReliabilityRepository(client: database, logger: logger), quarantines: quarantines)
         .register(on: routes)

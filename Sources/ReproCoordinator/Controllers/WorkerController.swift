@@ -11,6 +11,10 @@ struct WorkerController: Sendable {
     let queue: TaskQueue
     let policy: LeasePolicy
     let quarantines: QuarantineRepository
+    /// Signalled when a cycle recorded results: ``MaintenanceNudgeMiddleware`` leaves the lease routes out,
+    /// since most cycles are idle polls, but a cycle's results end tasks like `POST /v1/results` does, and the
+    /// score, reliability and adaptive maintainers wait for that.
+    var maintenance: TaskWakeup? = nil
 
     func register(on routes: RouteGuard) {
         routes.on(.post, "/v1/workers", roles: [.volunteer, .admin], use: self.registerWorker)
@@ -120,6 +124,7 @@ struct WorkerController: Sendable {
                 gpus: identity.workerGPUs, allowNetwork: body.allowNetwork)
             receipts = recorded.receipts
             leases = recorded.leases
+            maintenance?.signal()
             if client?.isClosed == true {
                 try await engine.handBack(leases, worker: worker)
                 leases = []

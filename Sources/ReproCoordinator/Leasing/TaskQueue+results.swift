@@ -116,14 +116,18 @@ extension TaskQueue {
     }
 
     /// `count` tasks of the study reached an end state; the statement that closes its last open task
-    /// also completes the study (the row lock makes that happen exactly once).
+    /// also completes the study (the row lock makes that happen exactly once). An adaptive study that still
+    /// grows is not completed here but marked for a look (`adaptive_pending`): the ``AdaptiveMaintainer``
+    /// adds its next step, or completes it after the look that stops its last dataset (decision 0015).
     func closeTasks(study: UUID, count: Int, on connection: PostgresConnection) async throws {
         try await connection.query(
             """
             UPDATE studies
             SET open_tasks = open_tasks - \(count),
-                state = CASE WHEN open_tasks = \(count) THEN 'completed' ELSE state END,
-                completed_at = CASE WHEN open_tasks = \(count) THEN now() ELSE completed_at END
+                state = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN 'completed' ELSE state END,
+                completed_at = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN now()
+                                    ELSE completed_at END,
+                adaptive_pending = adaptive_pending OR adaptive_growing > 0
             WHERE id = \(study) AND state = 'running' AND open_tasks >= \(count)
             """, logger: logger)
     }

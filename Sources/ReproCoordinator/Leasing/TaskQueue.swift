@@ -160,10 +160,14 @@ public struct TaskQueue: Sendable {
                 SELECT study_id, count(*) AS n FROM reaped WHERE state = 'failed' GROUP BY study_id
             ), closed AS (
                 -- Not referenced below, yet it runs: a data-modifying WITH always executes to completion.
+                -- An adaptive study that still grows is marked for a look instead (TaskQueue.closeTasks).
                 UPDATE studies s
                 SET open_tasks = s.open_tasks - f.n,
-                    state = CASE WHEN s.open_tasks - f.n = 0 THEN 'completed' ELSE s.state END,
-                    completed_at = CASE WHEN s.open_tasks - f.n = 0 THEN now() ELSE s.completed_at END
+                    state = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN 'completed'
+                                 ELSE s.state END,
+                    completed_at = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN now()
+                                        ELSE s.completed_at END,
+                    adaptive_pending = s.adaptive_pending OR s.adaptive_growing > 0
                 FROM finished f WHERE s.id = f.study_id AND s.state = 'running'
             )
             SELECT (SELECT count(*) FROM reaped WHERE state = 'queued'),

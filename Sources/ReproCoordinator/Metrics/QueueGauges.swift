@@ -15,18 +15,9 @@ struct QueueGauges: Service {
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate.wait()
-            while !Task.isCancelled {
-                do {
-                    try await refresh()
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.debug("metrics gauges not refreshed", metadata: ["repro.error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-            }
-        }
+        await MaintenanceLoop(interval: interval, gate: gate).run(
+            failure: "metrics gauges not refreshed", level: .debug, logger: logger
+        ) { try await refresh() }
     }
 
     func refresh() async throws {

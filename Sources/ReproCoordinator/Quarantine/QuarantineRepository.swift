@@ -230,14 +230,17 @@ struct QuarantineRepository: Sendable {
         for study in studies {
             let reopened = plan.reopenedByStudy[study] ?? 0
             let closed = plan.closedByStudy[study] ?? 0
-            // A completed study with tasks to redo runs again; one whose last open task closes completes.
+            // A completed study with tasks to redo runs again; one whose last open task closes completes,
+            // unless it is an adaptive study that still grows (TaskQueue.closeTasks).
             try await connection.query(
                 """
                 UPDATE studies
                 SET open_tasks = open_tasks + \(reopened) - \(closed),
-                    state = CASE WHEN open_tasks + \(reopened) - \(closed) = 0 THEN 'completed' ELSE 'running' END,
-                    completed_at = CASE WHEN open_tasks + \(reopened) - \(closed) = 0 THEN coalesce(completed_at, now())
-                                        ELSE NULL END
+                    state = CASE WHEN open_tasks + \(reopened) - \(closed) = 0 AND adaptive_growing = 0 THEN 'completed'
+                                 ELSE 'running' END,
+                    completed_at = CASE WHEN open_tasks + \(reopened) - \(closed) = 0 AND adaptive_growing = 0
+                                        THEN coalesce(completed_at, now()) ELSE NULL END,
+                    adaptive_pending = adaptive_pending OR adaptive_growing > 0
                 WHERE id = \(study) AND state IN ('running', 'completed')
                 """, logger: logger)
         }

@@ -7,34 +7,13 @@ struct ReliabilityMaintainer: Service {
     let reliability: ReliabilityRepository
     let quarantines: QuarantineRepository
     let rule: AutomaticQuarantineRule?
-    let interval: Duration
-    /// Signalled when studies may have completed (results, the reaper) and signalled here after an
-    /// automatic quarantine (it changes scores); nil: a pass every `interval`, as before.
-    var nudge: TaskWakeup? = nil
-    /// Between passes when not nudged (issue 10, part 4: an idle coordinator no longer looks every second).
-    var idleInterval: Duration = .seconds(30)
-    let gate: Gate
+    /// Passes when nudged: studies may have completed (results, the reaper, adaptive looks); it is signalled
+    /// here after an automatic quarantine (it changes scores).
+    let loop: MaintenanceLoop
     let logger: Logger
 
     func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate.wait()
-            while !Task.isCancelled {
-                let generation = nudge?.generation
-                var passed = false
-                do {
-                    try await passOnce()
-                    passed = true
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("reliability pass failed; will retry", metadata: ["repro.error": "\(error)"])
-                }
-                try? await Task.sleep(for: interval)
-                if passed, let nudge, let generation, idleInterval > interval {
-                    await nudge.wait(after: generation, timeout: idleInterval - interval)
-                }
-            }
-        }
+        await loop.run(failure: "reliability pass failed; will retry", logger: logger) { try await passOnce() }
     }
 
     /// Evaluates every pending study, then quarantines workers the rule condemns. The quarantine is its own
@@ -56,7 +35,7 @@ struct ReliabilityMaintainer: Service {
                 do {
                     _ = try await quarantines.quarantine(.worker(worker), reason: reason, actor: nil)
                     // Its runs left the scores.
-                    nudge?.signal()
+                    loop.nudge?.signal()
                 } catch let problem as Problem where problem.status == .conflict {
                     // Another replica quarantined it first.
                 }

@@ -80,27 +80,18 @@ public enum ReportBuilder {
         return Interval(lower: lower, upper: upper)
     }
 
-    /// The values a claim is judged on: one per run, or, when a seed ran more than once (replicas, spot
-    /// checks), the mean of each seed's runs. Replicas of a seed share its seed effect, so counting them as
-    /// independent runs understates the standard error; measured: with half the variance between seeds,
-    /// per-run verdicts wrongly refute up to 6.25 % of true claims and wrongly reproduce up to 10.35 % of claims
-    /// at the edge of their tolerance, seed means stay within 5 % (docs/statistics-calibration.md).
-    /// The summaries of §1 still count every run.
+    /// The values a claim is judged on: one per seed, the seed's mean when it ran more than once
+    /// (``ClaimJudge/seedValues(_:)``). The summaries of §1 still count every run.
     public static func claimValues(_ rows: [RunValue]) -> [Double] {
-        let bySeed = Dictionary(grouping: rows.map { ($0.seed, $0.value) }, by: \.0)
-        guard bySeed.values.contains(where: { $0.count > 1 }) else { return rows.map(\.value) }
-        // Σ x/n rather than (Σ x)/n: every term is at most max/n, so values near ±1e308 cannot overflow
-        // the sum into ±∞ (and the verdict into NaN).
-        return bySeed.keys.sorted().map { seed in
-            let values = bySeed[seed]!
-            return values.reduce(0.0) { $0 + $1.1 / Double(values.count) }
-        }
+        ClaimJudge.seedValues(rows).map(\.value)
     }
 
-    /// Builds the report.
+    /// Builds the report; `adaptive` is the study's progress when its seeds are adaptive (its claims are then
+    /// judged over their datasets' looks, decision 0015).
     public static func build(
         studyID: UUID, preprintID: String, title: String, state: StudyState, tasks: TaskCounts, spec: StudySpec,
-        values: [RunValue], bootstrap: BootstrapOptions? = ReportBuilder.bootstrap, now: Date = Date()
+        values: [RunValue], adaptive: AdaptiveProgress? = nil, bootstrap: BootstrapOptions? = ReportBuilder.bootstrap,
+        now: Date = Date()
     ) -> StudyReport {
         var cells: [CellKey: [RunValue]] = [:]
         // One entry per run; every metric row of a run carries the same run columns.
@@ -151,13 +142,18 @@ public enum ReportBuilder {
         var claimReports: [ClaimReport] = []
         for (configuration, claim) in claims(of: spec) {
             let key = CellKey(dataset: claim.dataset, configuration: configuration ?? "", metric: claim.metric)
-            let check = ClaimCheck.evaluate(values: claimValues(cells[key] ?? []), claim: claim)
+            let judgement = ClaimJudge.judge(claim, rows: cells[key] ?? [], adaptive: adaptive, state: state)
             claimReports.append(
-                ClaimReport(configuration: configuration, check: check, explanation: explain(check, configuration: configuration)))
+                ClaimReport(
+                    configuration: configuration, check: judgement.check,
+                    explanation: explain(judgement, configuration: configuration), sequential: judgement.sequential))
         }
-        let adjusted = Holm.verdicts(claimReports.map(\.check))
-        for index in claimReports.indices { claimReports[index].holmVerdict = adjusted[index] }
-        let score = ReproducibilityScore(verdicts: claimReports.map(\.check.verdict), runs: runs.count)
+        // Holm's adjustment is of fixed-rule p-values; an adaptive study's claims spend their α over looks instead.
+        if adaptive == nil {
+            let adjusted = Holm.verdicts(claimReports.map(\.check))
+            for index in claimReports.indices { claimReports[index].holmVerdict = adjusted[index] }
+        }
+        let score = ReproducibilityScore(verdicts: claimReports.map(\.verdict), runs: runs.count)
         return StudyReport(
             studyID: studyID, preprintID: preprintID, title: title, state: state, generatedAt: now, tasks: tasks,
             acceptedRuns: runs.count, summaries: summaries, claims: claimReports, variance: variance,
@@ -233,8 +229,15 @@ public enum ReportBuilder {
         return HardwareVariance(values: cube)
     }
 
-    /// "accuracy on wine: mean 0.962 vs claimed 0.980 (higher, ±0.010): not reproduced".
-    static func explain(_ check: ClaimCheck, configuration: String?) -> String {
+    /// "accuracy on wine: mean 0.962 vs claimed 0.980 (higher, ±0.010): not reproduced", and for an adaptive
+    /// claim which look decided it or why its looks ended.
+    static func explain(_ judgement: ClaimJudge.Judgement, configuration: String?) -> String {
+        let text = explain(judgement.check, verdict: judgement.verdict, configuration: configuration)
+        guard let sequential = judgement.sequential else { return text }
+        return text + " " + explain(sequential)
+    }
+
+    static func explain(_ check: ClaimCheck, verdict: Verdict, configuration: String?) -> String {
         let claim = check.claim
         let place = configuration.map { "\(claim.dataset)/\($0)" } ?? claim.dataset
         let tolerance = String(format: "%.4g", check.tolerance) + (check.toleranceIsDefault ? " (default 2 %)" : "")
@@ -245,27 +248,33 @@ public enum ReportBuilder {
         let points = abs(gap) < 1 ? String(format: "%.1f points", abs(gap) * 100) : format(abs(gap))
         let side = gap < 0 ? "below" : "above"
         var text = "\(claim.metric) on \(place): mean \(format(mean)) over \(check.n) runs vs claimed \(format(claim.value)) (\(claim.direction.rawValue), tolerance ±\(tolerance)); \(points) \(side) the claim"
-        switch check.verdict {
+        switch verdict {
         case .reproduced: text += " — reproduced."
         case .notReproduced: text += ", outside the tolerance — not reproduced."
-        case .inconclusive:
+        case .inconclusive where check.verdict == .inconclusive:
             text += " — inconclusive" + (check.runsNeeded.map { "; about \($0) runs would decide it." } ?? ".")
+        case .inconclusive: text += " — inconclusive."
         case .insufficientRuns: text += " — too few runs (need \(check.nMin))."
         }
         if check.possibleSeedSelection { text += " The claim is at or above the expected best of 5 seeds (possible seed selection)." }
         return text
     }
 
+    /// "Adaptive: decided at the look after 10 seeds (looks at 5, 10 seeds of at most 20)."
+    static func explain(_ sequential: SequentialClaimReport) -> String {
+        "Adaptive: \(sequential.stopSentence) (\(sequential.looksSentence))."
+    }
+
     static func highlights(_ claims: [ClaimReport], score: ReproducibilityScore, tasks: TaskCounts) -> [String] {
         var lines: [String] = []
-        let decided = claims.filter { $0.check.verdict.isDecided }.count
-        let reproduced = claims.filter { $0.check.verdict == .reproduced }.count
+        let decided = claims.filter { $0.verdict.isDecided }.count
+        let reproduced = claims.filter { $0.verdict == .reproduced }.count
         if claims.isEmpty {
             lines.append("The study states no claims; the report gives the measured numbers only.")
         } else {
             lines.append("\(reproduced) of \(claims.count) claims reproduced (\(decided) decided).")
         }
-        for claim in claims where claim.check.verdict != .reproduced { lines.append(claim.explanation) }
+        for claim in claims where claim.verdict != .reproduced { lines.append(claim.explanation) }
         if tasks.failed > 0 { lines.append("\(tasks.failed) task(s) failed for good and are not in the statistics.") }
         return lines
     }

@@ -20,15 +20,26 @@ public struct ReportRepository: Sendable {
     /// Every metric value of the study's accepted runs, with the isolation level each run's worker
     /// reported in its fingerprint.
     public func values(study: UUID) async throws -> [RunValue] {
-        let rows = try await client.query(
-            """
-            SELECT r.id, r.worker_id, t.dataset, t.configuration, t.seed, t.replica, r.hardware_class, m.name, m.value,
-                   r.fingerprint ->> 'isolation'
-            FROM runs r
-            JOIN tasks t ON t.id = r.task_id
-            JOIN run_metrics m ON m.run_id = r.id
-            WHERE r.study_id = \(study) AND r.accepted
-            """, logger: logger)
+        try await Self.decodeValues(try await client.query(Self.valuesQuery(study: study), logger: logger))
+    }
+
+    /// The values of `study`'s accepted runs on `datasets` (every dataset when empty): the statement, so the
+    /// adaptive maintainer can run it inside its transaction.
+    static func valuesQuery(study: UUID, datasets: [String] = []) -> PostgresQuery {
+        """
+        SELECT r.id, r.worker_id, t.dataset, t.configuration, t.seed, t.replica, r.hardware_class, m.name, m.value,
+               r.fingerprint ->> 'isolation'
+        FROM runs r
+        JOIN tasks t ON t.id = r.task_id
+        JOIN run_metrics m ON m.run_id = r.id
+        WHERE r.study_id = \(study) AND r.accepted
+          AND (cardinality(\(datasets)::text[]) = 0 OR t.dataset = ANY(\(datasets)::text[]))
+        """
+    }
+
+    /// Reads the rows of ``valuesQuery(study:datasets:)``.
+    static func decodeValues<Rows: AsyncSequence & Sendable>(_ rows: Rows) async throws -> [RunValue]
+    where Rows.Element == PostgresRow {
         var values: [RunValue] = []
         for try await row in rows.decode(
             (Int64, UUID, String, String?, Int64, Int, String?, String, Double, String?).self)
@@ -48,7 +59,7 @@ public struct ReportRepository: Sendable {
         let values = try await values(study: study)
         var report = ReportBuilder.build(
             studyID: study, preprintID: status.preprintID, title: status.title, state: status.state, tasks: status.tasks,
-            spec: spec, values: values)
+            spec: spec, values: values, adaptive: status.adaptive)
         let params = try await params(study: study)
         if !params.isEmpty, let runs = report.runs {
             report.runs = runs.map { run in
@@ -82,35 +93,39 @@ public struct ReportRepository: Sendable {
             throw Problem.badRequest("\(rawID) is not an arXiv identifier or a DOI.", field: "id")
         }
         let rows = try await client.query(
-            "SELECT p.title, s.id FROM preprints p LEFT JOIN studies s ON s.preprint_id = p.id WHERE p.id = \(preprintID)",
-            logger: logger)
+            """
+            SELECT p.title, s.id, s.state, EXISTS (SELECT 1 FROM adaptive_plans a WHERE a.study_id = s.id)
+            FROM preprints p LEFT JOIN studies s ON s.preprint_id = p.id WHERE p.id = \(preprintID)
+            """, logger: logger)
         var title: String?
-        var studyIDs: [UUID] = []
-        for try await (name, study) in rows.decode((String, UUID?).self) {
+        var found: [(id: UUID, state: StudyState, adaptive: Bool)] = []
+        for try await (name, study, state, adaptive) in rows.decode((String, UUID?, String?, Bool).self) {
             title = name
-            if let study { studyIDs.append(study) }
+            if let study { found.append((study, state.flatMap(StudyState.init(rawValue:)) ?? .running, adaptive)) }
         }
         guard let title else { return nil }
         var claims: [ScoredClaim] = []
         var runs = 0
-        for study in studyIDs {
-            guard let spec = try await studies.spec(study) else { continue }
-            let values = try await values(study: study)
+        for study in found {
+            guard let spec = try await studies.spec(study.id) else { continue }
+            let values = try await values(study: study.id)
+            let adaptive = study.adaptive ? try await studies.adaptiveProgress(study.id) : nil
             runs += Set(values.map(\.runID)).count
             for (configuration, claim) in ReportBuilder.claims(of: spec) {
                 let rows = values.filter {
                     $0.dataset == claim.dataset && $0.metric == claim.metric && $0.configuration == configuration
                 }
-                // Only the verdict is needed here; the bootstrap is not. Seed means as in the report.
-                let check = ClaimCheck.evaluate(values: ReportBuilder.claimValues(rows), claim: claim)
+                // Only the verdict is needed here; the bootstrap is not. Judged as in the report.
+                let judgement = ClaimJudge.judge(claim, rows: rows, adaptive: adaptive, state: study.state)
                 claims.append(
                     ScoredClaim(
-                        studyID: study, metric: claim.metric, dataset: claim.dataset, configuration: configuration,
-                        claimed: claim.value, mean: check.mean, n: check.n, verdict: check.verdict))
+                        studyID: study.id, metric: claim.metric, dataset: claim.dataset, configuration: configuration,
+                        claimed: claim.value, mean: judgement.check.mean, n: judgement.check.n,
+                        verdict: judgement.verdict))
             }
         }
         return PreprintScore(
-            preprintID: preprintID, title: title, studies: studyIDs.count,
+            preprintID: preprintID, title: title, studies: found.count,
             score: ReproducibilityScore(verdicts: claims.map(\.verdict), runs: runs), claims: claims, computedAt: Date())
     }
 }

@@ -43,8 +43,11 @@ public struct StudyRepository: Sendable {
         let gpus = spec.run.resources.gpus
         let memory = spec.run.resources.memoryBytes
         let expansion = TaskExpansion(spec: spec)
-        let count = expansion.taskCount
+        let initial = expansion.initial
+        let count = initial.taskCount
         let network = spec.run.network
+        // Every dataset of an adaptive study grows until a look stops it (decision 0015).
+        let growing = spec.matrix.adaptive == nil ? 0 : spec.matrix.datasets.count
         let preprint = spec.preprint
         let newID = UUID()
         let manifest = JobManifest(studyID: newID, spec: spec)
@@ -113,10 +116,10 @@ public struct StudyRepository: Sendable {
                 """
                 INSERT INTO studies (id, preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks,
                                      state, manifest, binding_sha256, manifest_signature, signing_key_id, approval,
-                                     approved_via, approved_at)
+                                     approved_via, approved_at, adaptive_growing)
                 VALUES (\(newID), \(preprintID), \(owner), \(specJSON)::jsonb, \(specSHA), \(jobJSON)::jsonb, \(count),
                         \(count), \(state), \(manifestJSON)::jsonb, \(binding), \(signature?.signature),
-                        \(signature?.keyID), \(approval), \(approvedVia), \(approvedAt))
+                        \(signature?.keyID), \(approval), \(approvedVia), \(approvedAt), \(growing))
                 RETURNING id
                 """, logger: logger)
             var studyID: UUID?
@@ -131,8 +134,13 @@ public struct StudyRepository: Sendable {
                     VALUES (NULL, 'auto_approve', \(studyID), \(owner), \(reason))
                     """, logger: logger)
             }
+            if let schedule = spec.matrix.adaptive {
+                try await AdaptivePlanStore.insert(
+                    schedule, datasets: spec.matrix.datasets, maxTaskCount: expansion.all.taskCount, study: studyID,
+                    on: connection, logger: logger)
+            }
             try await expansion.insert(
-                study: studyID, maxAttempts: maxAttempts, gpus: gpus, memoryBytes: memory, network: network,
+                initial, study: studyID, maxAttempts: maxAttempts, gpus: gpus, memoryBytes: memory, network: network,
                 state: taskState, on: connection, logger: logger)
             if submission != .pending {
                 // Delivered only if the transaction commits: waiting workers wake up for the new tasks.
@@ -162,20 +170,25 @@ public struct StudyRepository: Sendable {
     public func status(_ studyID: UUID) async throws -> StudyStatus? {
         let rows = try await client.query(
             """
-            SELECT s.id, s.preprint_id, p.title, s.state, s.spec_sha256, s.created_at, s.completed_at, s.task_count
+            SELECT s.id, s.preprint_id, p.title, s.state, s.spec_sha256, s.created_at, s.completed_at, s.task_count,
+                   EXISTS (SELECT 1 FROM adaptive_plans a WHERE a.study_id = s.id)
             FROM studies s JOIN preprints p ON p.id = s.preprint_id
             WHERE s.id = \(studyID)
             """, logger: logger)
         var status: StudyStatus?
-        for try await (id, preprint, title, state, sha, created, completed, count)
-            in rows.decode((UUID, String, String, String, String, Date, Date?, Int).self)
+        var adaptive = false
+        for try await (id, preprint, title, state, sha, created, completed, count, isAdaptive)
+            in rows.decode((UUID, String, String, String, String, Date, Date?, Int, Bool).self)
         {
             status = StudyStatus(
                 id: id, preprintID: preprint, title: title, state: StudyState(rawValue: state) ?? .running,
                 specSHA256: sha, createdAt: created, completedAt: completed, taskCount: count, tasks: TaskCounts())
+            adaptive = isAdaptive
         }
         status?.review = try await review(studyID)
         guard var status else { return nil }
+        // Asked only of adaptive studies: a status is polled every second or two while a study runs.
+        if adaptive { status.adaptive = try await adaptiveProgress(studyID) }
         let counts = try await client.query(
             "SELECT state, count(*) FROM tasks WHERE study_id = \(studyID) GROUP BY state", logger: logger)
         for try await (state, count) in counts.decode((String, Int64).self) {
@@ -236,9 +249,13 @@ public struct StudyRepository: Sendable {
                 """, logger: logger)
             var count = 0
             for try await _ in cancelled { count += 1 }
+            // An adaptive study stops growing with it: the maintainer adds steps only to running studies, and
+            // takes the study's row lock first, so a step cannot slip in after this commits.
             try await connection.query(
                 """
-                UPDATE studies SET state = 'cancelled', cancelled_at = now(), open_tasks = 0 WHERE id = \(studyID)
+                UPDATE studies SET state = 'cancelled', cancelled_at = now(), open_tasks = 0, adaptive_growing = 0,
+                                   adaptive_pending = false
+                WHERE id = \(studyID)
                 """, logger: logger)
             return count
         }

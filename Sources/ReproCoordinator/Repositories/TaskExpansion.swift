@@ -12,6 +12,10 @@ import ReproCore
 /// (a test compares the two): seed group `g` is dataset `g / (C·S)`, configuration `(g / S) mod C`, seed
 /// `g mod S`, and its replicas follow it. Tasks store no command: the lease rebuilds it from the study's
 /// manifest (migration 0011), so a task row's size does not depend on the command's length.
+///
+/// An adaptive study numbers its groups over all `max` seeds (S = max) and inserts them in parts: its first
+/// `min` seeds at submission (``initial``), then one ``step(datasets:seeds:)`` per look that grows a
+/// dataset, each as runs of consecutive groups, the way ``StudySpec/expand(seedIndices:datasets:)`` lists them.
 struct TaskExpansion: Sendable {
     let datasets: [String]
     /// Configuration names in name order; `[""]` (one unnamed configuration) when the matrix has none.
@@ -21,7 +25,16 @@ struct TaskExpansion: Sendable {
     /// Per seed group, whether it is spot-checked (one more replica, on distinct accounts); empty when
     /// the study has no `verification`.
     let checked: [Bool]
-    let taskCount: Int
+    /// Seeds the study starts with (all of them unless it is adaptive).
+    let initialSeeds: Int
+
+    /// Consecutive seed groups to insert: each run starts at a group and spans `length` groups.
+    struct Selection: Sendable {
+        var starts: [Int32] = []
+        var lengths: [Int32] = []
+        /// Tasks the runs expand into, spot-checks included.
+        var taskCount = 0
+    }
 
     init(spec: StudySpec) {
         let matrix = spec.matrix
@@ -29,26 +42,59 @@ struct TaskExpansion: Sendable {
         configurations = matrix.configurations.isEmpty ? [""] : matrix.configurations.map(\.name)
         seeds = matrix.seeds
         replicas = matrix.replicas
+        initialSeeds = matrix.initialSeedCount
         let groups = datasets.count * configurations.count * seeds.count
         let spotChecked = spec.spotCheckedGroups(count: groups)
         checked = spotChecked.isEmpty ? [] : (0..<groups).map { spotChecked.contains($0) }
-        taskCount = groups * replicas + spotChecked.count
     }
 
     var groupCount: Int { datasets.count * configurations.count * seeds.count }
 
-    /// Inserts the tasks of `study`. The nested loop over two set-returning functions emits groups in
-    /// order and each group's replicas in order, and identity values are drawn as rows are inserted, so
-    /// task ids follow the expansion order without a sort.
+    /// Every group of the matrix: the tasks of a study at `max` seeds, for an adaptive one.
+    var all: Selection { selection([(0, groupCount)]) }
+
+    /// What the study starts with: the whole matrix in one run, or an adaptive study's first `min` seeds
+    /// of every dataset and configuration.
+    var initial: Selection {
+        initialSeeds == seeds.count ? all : step(datasets: Set(datasets), seeds: 0..<initialSeeds)
+    }
+
+    /// The groups of `seeds` (positions in the seed list) on `datasets`, under every configuration.
+    func step(datasets names: Set<String>, seeds range: Range<Int>) -> Selection {
+        let range = range.clamped(to: 0..<seeds.count)
+        var runs: [(start: Int, length: Int)] = []
+        for (datasetIndex, dataset) in datasets.enumerated() where names.contains(dataset) && !range.isEmpty {
+            for configuration in configurations.indices {
+                let base = (datasetIndex * configurations.count + configuration) * seeds.count
+                runs.append((base + range.lowerBound, range.count))
+            }
+        }
+        return selection(runs)
+    }
+
+    private func selection(_ runs: [(start: Int, length: Int)]) -> Selection {
+        var selection = Selection()
+        for run in runs {
+            selection.starts.append(Int32(run.start))
+            selection.lengths.append(Int32(run.length))
+            let spotChecked = checked.isEmpty ? 0 : checked[run.start..<run.start + run.length].count { $0 }
+            selection.taskCount += run.length * replicas + spotChecked
+        }
+        return selection
+    }
+
+    /// Inserts the tasks of `selection` into `study`. The nested loop over set-returning functions emits the
+    /// runs in order, each run's groups in order and each group's replicas in order, and identity values are
+    /// drawn as rows are inserted, so task ids follow the expansion order without a sort.
     func insert(
-        study: UUID, maxAttempts: Int, gpus: Int, memoryBytes: Int64, network: Bool, state: String,
-        on connection: PostgresConnection, logger: Logger
+        _ selection: Selection, study: UUID, maxAttempts: Int, gpus: Int, memoryBytes: Int64, network: Bool,
+        state: String, on connection: PostgresConnection, logger: Logger
     ) async throws {
+        guard selection.taskCount > 0 else { return }
         // 32-bit binds: array subscripts must be integers, and a study has at most 2³¹ tasks.
         let perDataset = Int32(configurations.count * seeds.count)
         let seedCount = Int32(seeds.count)
         let configurationCount = Int32(configurations.count)
-        let groupCount = Int32(self.groupCount)
         let replicas = Int32(self.replicas)
         try await connection.query(
             """
@@ -59,8 +105,10 @@ struct TaskExpansion: Sendable {
                    NULLIF((\(configurations)::text[])[(g.g / \(seedCount)) % \(configurationCount) + 1], ''),
                    r.r, \(maxAttempts), \(gpus), \(memoryBytes), \(replicas) + g.extra, \(network), \(state),
                    g.extra = 1
-            FROM (SELECT g, CASE WHEN coalesce((\(checked)::boolean[])[g + 1], false) THEN 1 ELSE 0 END AS extra
-                  FROM generate_series(0, \(groupCount) - 1) AS g) AS g
+            FROM unnest(\(selection.starts)::int[], \(selection.lengths)::int[]) AS b(start, length)
+            CROSS JOIN LATERAL (
+                SELECT g, CASE WHEN coalesce((\(checked)::boolean[])[g + 1], false) THEN 1 ELSE 0 END AS extra
+                FROM generate_series(b.start, b.start + b.length - 1) AS g) AS g
             CROSS JOIN LATERAL generate_series(0, \(replicas) - 1 + g.extra) AS r(r)
             """, logger: logger)
     }

@@ -55,6 +55,10 @@ enum PreprintMetadataWriter {
         for _ in 0..<2 {
             // Which fields differ, computed by PostgreSQL so arrays and jsonb compare as stored
             // (null grants stripped: a PUT leaves `grant` out where a spec writes null).
+            // FOR NO KEY UPDATE, the lock the UPDATE below takes anyway: it serializes writers of the row but
+            // not the foreign-key checks of rows that refer to it. FOR UPDATE also blocked those, and the
+            // score maintainer's history insert (a key check on this row, made while it holds the
+            // preprint_scores row this transaction's trigger then upserts) deadlocked with it.
             let rows = try await connection.query(
                 """
                 SELECT owner_account_id,
@@ -64,7 +68,7 @@ enum PreprintMetadataWriter {
                        \(metadata.field)::text IS NOT NULL AND field IS DISTINCT FROM \(metadata.field)::text,
                        jsonb_strip_nulls(funding) <> jsonb_strip_nulls(\(funding)::jsonb),
                        \(metadata.date)::text IS NOT NULL AND published_on IS DISTINCT FROM \(metadata.date)::date
-                FROM preprints WHERE id = \(id) FOR UPDATE
+                FROM preprints WHERE id = \(id) FOR NO KEY UPDATE
                 """, logger: logger)
             var found: (owner: UUID?, differs: [Bool])?
             for try await (owner, title, authors, institutions, field, fundingDiffers, date)

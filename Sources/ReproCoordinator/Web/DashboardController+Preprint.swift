@@ -84,18 +84,23 @@ extension DashboardController {
                         linked: seesReport))
                 guard let spec = try await studies.spec(study.id) else { continue }
                 let values = try await reports.values(study: study.id)
+                let adaptive = try await studies.adaptiveProgress(study.id)
                 for (configuration, claim) in ReportBuilder.claims(of: spec) {
-                    let numbers = values.filter {
+                    let cell = values.filter {
                         $0.dataset == claim.dataset && $0.metric == claim.metric && $0.configuration == configuration
-                    }.map(\.value)
-                    let check = ClaimCheck.evaluate(values: numbers, claim: claim)
+                    }
+                    let numbers = cell.map(\.value)
+                    // Judged as the score judges it: seed means, and the looks of an adaptive study.
+                    let judgement = ClaimJudge.judge(
+                        claim, rows: cell, adaptive: adaptive, state: StudyState(rawValue: study.state) ?? .running)
+                    let check = judgement.check
                     rows.append(
                         ClaimPlot.Row(
                             label: Self.cellName(claim.dataset, configuration, claim.metric)
                                 + " \(claim.direction.rawValue) \(SVG.label(claim.value))",
                             claimed: claim.value, tolerance: seesReport ? check.tolerance : nil, mean: check.mean,
                             ci95: seesReport ? Self.range(check.ci95Mean) : nil,
-                            runs: seesReport ? numbers : [], verdict: Self.verdictText(check.verdict)))
+                            runs: seesReport ? numbers : [], verdict: Self.verdictText(judgement.verdict)))
                 }
             }
         }

@@ -33,6 +33,14 @@ extension DashboardController {
             var logTail: String
         }
 
+        /// The looks of one adaptive claim.
+        struct Looks: Sendable {
+            var heading: String
+            var stop: String
+            var headers: [String]
+            var rows: [PlotView.Row]
+        }
+
         var chrome: Chrome
         var id: String
         var title: String
@@ -53,9 +61,13 @@ extension DashboardController {
         var showFailures: Bool
         var failures: [Failure]
         var canCancel: Bool
+        /// "Adaptive seeds: digits 10, wine 5 of at most 20 per dataset; 15 of at most 40 tasks." (nil: fixed seeds)
+        var adaptiveNote: String? = nil
+        var looks: [Looks] = []
         // Stored, not computed: Mustache sees only stored properties (Mirror).
         var hasHighlights = false
         var hasVariance = false
+        var hasLooks = false
     }
 
     /// Runs listed on the page; the rest are in `GET /v1/studies/{id}/runs`.
@@ -95,7 +107,7 @@ extension DashboardController {
         let report = ReportBuilder.build(
             studyID: id, preprintID: status.preprintID, title: status.title, state: status.state, tasks: status.tasks,
             // No bootstrap: the page shows t intervals only, and the bootstrap would dominate its cost.
-            spec: spec, values: values, bootstrap: nil)
+            spec: spec, values: values, adaptive: status.adaptive, bootstrap: nil)
         let showRuns = isOwner || identity.isAdmin || identity.roles.contains(.moderator)
         let showFailures = isOwner || identity.isAdmin
         let replicas = Set(values.map(\.replica)).count > 1
@@ -128,7 +140,7 @@ extension DashboardController {
                 label: Self.cellName(check.claim.dataset, claim.configuration, check.claim.metric)
                     + " \(check.claim.direction.rawValue) \(SVG.label(check.claim.value))",
                 claimed: check.claim.value, tolerance: check.tolerance, mean: check.mean,
-                ci95: Self.range(check.ci95Mean), runs: runs, verdict: Self.verdictText(check.verdict))
+                ci95: Self.range(check.ci95Mean), runs: runs, verdict: Self.verdictText(claim.verdict))
         }
         let claims = PlotView(
             heading: "Claims", plot: ClaimPlot.render(id: "claims", title: "Claimed values against the runs", rows: claimRows))
@@ -184,6 +196,23 @@ extension DashboardController {
             runsNote: runsNote, showFailures: showFailures, failures: failures, canCancel: running && (isOwner || identity.isAdmin))
         view.hasHighlights = !view.highlights.isEmpty
         view.hasVariance = !view.variance.isEmpty
+        if let adaptive = status.adaptive {
+            view.adaptiveNote =
+                "Adaptive \(adaptive.seedsLine), step \(adaptive.step); "
+                + "\(status.taskCount) of at most \(adaptive.maxTaskCount) tasks."
+            view.looks = report.claims.compactMap { claim in
+                claim.sequential.map { sequential in
+                    let claimed = claim.check.claim
+                    return StudyView.Looks(
+                        heading: Self.cellName(claimed.dataset, claim.configuration, claimed.metric),
+                        stop: "\(Self.verdictText(claim.verdict)): \(sequential.stopSentence) "
+                            + "(\(sequential.looksSentence)).",
+                        headers: SequentialClaimReport.lookHeaders,
+                        rows: sequential.looks.map { .init(cells: $0.cells) })
+                }
+            }
+            view.hasLooks = !view.looks.isEmpty
+        }
         return view
     }
 

@@ -1,7 +1,11 @@
+import ReproStats
+
 /// What could be read of `matrix`: each part is nil when it was invalid, so that `run` and `claims`
 /// can still be checked against the parts that were fine.
 struct MatrixParts {
     var seeds: [Int64]?
+    /// The adaptive schedule when `seeds` is `{adaptive: …}`; then `seeds` are every seed it may run.
+    var adaptive: AdaptiveSchedule?
     var datasets: [String]?
     /// Empty when the spec has none; nil when they were invalid (or the matrix is missing).
     var configurations: [ConfigurationSpec]?
@@ -13,6 +17,10 @@ struct MatrixParts {
     /// The matrix, when every part was valid.
     var spec: MatrixSpec? {
         guard let seeds, let datasets, let configurations, let replicas else { return nil }
+        if let adaptive {
+            return MatrixSpec(
+                adaptive: adaptive, datasets: datasets, configurations: configurations, replicas: replicas)
+        }
         return MatrixSpec(seeds: seeds, datasets: datasets, configurations: configurations, replicas: replicas)
     }
 }
@@ -22,7 +30,14 @@ extension SpecDecoder {
         var parts = MatrixParts()
         guard let fields = fields(node, at: path, allowed: ["seeds", "datasets", "configurations", "replicas"])
         else { return parts }
-        parts.seeds = required(fields, "seeds").flatMap { decodeSeeds($0, at: fields.path("seeds")) }
+        if let node = required(fields, "seeds") {
+            if Self.isAdaptive(node) {
+                parts.adaptive = decodeAdaptiveSeeds(node, at: fields.path("seeds"))
+                parts.seeds = parts.adaptive.map { Array(0..<Int64($0.max)) }
+            } else {
+                parts.seeds = decodeSeeds(node, at: fields.path("seeds"))
+            }
+        }
         parts.datasets = required(fields, "datasets").flatMap { decodeDatasets($0, at: fields.path("datasets")) }
         // Left out means none and one replica; given but invalid leaves the part nil.
         if let node = fields["configurations"] {
@@ -39,7 +54,8 @@ extension SpecDecoder {
         return parts
     }
 
-    /// Checked here rather than in the model: the limit is the coordinator's, not the study's.
+    /// Checked here rather than in the model: the limit is the coordinator's, not the study's. An adaptive
+    /// study is checked at its maximum, what it may grow to.
     private func checkTaskCount(_ matrix: MatrixSpec, at path: String, line: Int?) {
         let factors = [matrix.datasets.count, matrix.seeds.count, max(matrix.configurations.count, 1), matrix.replicas]
         // Saturating product: a pathological spec must not trap on overflow.

@@ -1,17 +1,30 @@
 extension StudySpec {
-    /// Every task of the study, in a fixed order: by dataset (spec order), configuration (name order),
-    /// seed (spec order), then replica. The order is part of the contract: task ids and seed groups are
-    /// assigned from it, so expanding the same spec twice gives the same tasks.
+    /// Every task the study starts with, in a fixed order: by dataset (spec order), configuration (name
+    /// order), seed (spec order), then replica. The order is part of the contract: task ids and seed groups
+    /// are assigned from it, so expanding the same spec twice gives the same tasks. An adaptive study starts
+    /// with its first `min` seeds; its seed groups are numbered over all `max` seeds, so the groups of later
+    /// steps have their numbers from the start.
     public func expand() -> [TaskTemplate] {
+        expand(seedIndices: 0..<matrix.initialSeedCount)
+    }
+
+    /// The tasks of the seeds at `seedIndices` (positions in `matrix.seeds`) on `datasets` (every dataset when
+    /// nil), in expansion order: what an adaptive study's step adds.
+    public func expand(seedIndices: Range<Int>, datasets: Set<String>? = nil) -> [TaskTemplate] {
         let configurations: [ConfigurationSpec?] = matrix.configurations.isEmpty ? [nil] : matrix.configurations
         let groups = matrix.datasets.count * configurations.count * matrix.seeds.count
         let checked = spotCheckedGroups(count: groups)
         var tasks: [TaskTemplate] = []
-        tasks.reserveCapacity(matrix.taskCount + checked.count)
+        let seedCount = seedIndices.clamped(to: 0..<matrix.seeds.count).count
+        tasks.reserveCapacity(
+            (datasets?.count ?? matrix.datasets.count) * configurations.count * seedCount * matrix.replicas
+                + checked.count)
         var seedGroup = 0
         for dataset in matrix.datasets {
             for configuration in configurations {
-                for seed in matrix.seeds {
+                for (index, seed) in matrix.seeds.enumerated() {
+                    defer { seedGroup += 1 }
+                    guard seedIndices.contains(index), datasets?.contains(dataset) ?? true else { continue }
                     let arguments = Self.substitute(
                         command: run.command, seed: seed, dataset: dataset, configuration: configuration)
                     let spotChecked = checked.contains(seedGroup)
@@ -23,7 +36,6 @@ extension StudySpec {
                                 seedGroup: seedGroup, arguments: arguments, groupSize: size,
                                 distinctAccounts: spotChecked))
                     }
-                    seedGroup += 1
                 }
             }
         }

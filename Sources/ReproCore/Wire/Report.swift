@@ -208,25 +208,49 @@ public struct MetricSummary: Codable, Sendable {
 /// One claim and its check.
 public struct ClaimReport: Codable, Sendable {
     public var configuration: String?
+    /// The fixed rule of statistics.md §2 over every value so far.
     public var check: ClaimCheck
     /// A sentence for people.
     public var explanation: String
     /// The verdict after Holm's adjustment across the study's claims (family-wise α = 0.05), beside the
     /// per-claim `check.verdict`. The score uses the per-claim verdict (docs/statistics.md §2b). Optional only
-    /// so that reports of older coordinators decode.
+    /// so that reports of older coordinators decode; absent for an adaptive study, whose claims spend their α
+    /// over looks (Holm over the final fixed-rule p-values would ignore the looks).
     public var holmVerdict: Verdict?
+    /// The claim of an adaptive study judged over its dataset's looks (§2c); nil with a fixed seed list.
+    public var sequential: SequentialClaimReport?
+    /// The verdict that counts (score, highlights): the sequential verdict of an adaptive claim, else
+    /// `check.verdict`.
+    public var verdict: Verdict
 
     enum CodingKeys: String, CodingKey {
         case configuration, check, explanation
         case holmVerdict = "holm_verdict"
+        case sequential, verdict
     }
 
     /// Creates a claim entry.
-    public init(configuration: String?, check: ClaimCheck, explanation: String, holmVerdict: Verdict? = nil) {
+    public init(
+        configuration: String?, check: ClaimCheck, explanation: String, holmVerdict: Verdict? = nil,
+        sequential: SequentialClaimReport? = nil
+    ) {
         self.configuration = configuration
         self.check = check
         self.explanation = explanation
         self.holmVerdict = holmVerdict
+        self.sequential = sequential
+        self.verdict = sequential?.verdict ?? check.verdict
+    }
+
+    /// Decodes an entry; `verdict` is absent from reports of older coordinators, whose verdict was the check's.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        configuration = try container.decodeIfPresent(String.self, forKey: .configuration)
+        check = try container.decode(ClaimCheck.self, forKey: .check)
+        explanation = try container.decode(String.self, forKey: .explanation)
+        holmVerdict = try container.decodeIfPresent(Verdict.self, forKey: .holmVerdict)
+        sequential = try container.decodeIfPresent(SequentialClaimReport.self, forKey: .sequential)
+        verdict = try container.decodeIfPresent(Verdict.self, forKey: .verdict) ?? sequential?.verdict ?? check.verdict
     }
 }
 

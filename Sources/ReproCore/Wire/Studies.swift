@@ -75,6 +75,9 @@ public struct StudyStatus: Codable, Sendable {
     /// How the study was approved, or why it was rejected (decision 0007); nil for studies stored
     /// before moderation existed.
     public var review: StudyReview?
+    /// The seeds of an adaptive study so far and its plan (`task_count` grows up to `max_task_count`); nil
+    /// for a study with a fixed seed list.
+    public var adaptive: AdaptiveProgress?
 
     enum CodingKeys: String, CodingKey {
         case id
@@ -84,7 +87,7 @@ public struct StudyStatus: Codable, Sendable {
         case createdAt = "created_at"
         case completedAt = "completed_at"
         case taskCount = "task_count"
-        case tasks, review
+        case tasks, review, adaptive
     }
 
     /// Creates a status.

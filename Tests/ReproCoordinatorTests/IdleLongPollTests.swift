@@ -59,7 +59,9 @@ struct IdleLongPollTests {
             // maintainers) querying meanwhile do not count as this refresher's calls.
             let database = DatabaseClient(harness.services.client, logger: TestDatabase.defaultLogger)
             let accounts = AccountRepository(client: database, logger: TestDatabase.defaultLogger)
-            let ttl = Duration.seconds(2)
+            // Seconds, not fractions: at load average 10 a 2 s TTL left too little room between the
+            // confirmation's expiry and the look after the first one's.
+            let ttl = Duration.seconds(10)
             let cache = IdentityCache(ttl: ttl)
             let refresher = IdentityRefresher(
                 cache: cache, accounts: accounts, recentUse: .seconds(60), gate: Gate(),

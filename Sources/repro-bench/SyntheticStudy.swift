@@ -23,7 +23,8 @@ struct SyntheticStudy: Sendable {
 
     /// One row per run and metric; replicas alternate between two hardware classes.
     func values() -> [RunValue] {
-        var generator = SplitMix64(seed: 20_240_101)
+        // The calibration's seeded generator: the synthetic data is the same on every run.
+        var generator = SimulationRandom(seed: 20_240_101)
         // Fixed ids, so two builds of the report can be compared byte for byte.
         let workers = (0..<32).map { UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", $0))! }
         var rows: [RunValue] = []
@@ -81,27 +82,5 @@ struct SyntheticStudy: Sendable {
             """
         return try StudySpec.parse(
             Data(yaml.utf8), limits: SpecLimits(maxTasks: max(runCount, SpecLimits.default.maxTasks)), context: .server)
-    }
-}
-
-/// SplitMix64 (Steele et al.): a tiny seeded generator, so the synthetic data is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A standard normal draw (Box–Muller; the second value is thrown away, speed does not matter here).
-    mutating func normal() -> Double {
-        let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let u2 = Double.random(in: 0..<1, using: &self)
-        return (-2 * Foundation.log(u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 }

@@ -146,19 +146,21 @@ extension CoordinatorClient {
 
     /// Leases up to `max` tasks, waiting up to `wait` seconds. Tasks of studies that need the network
     /// come only when `allowNetwork` (the volunteer's `--allow-network`).
-    public func lease(max: Int, wait: Double, allowNetwork: Bool = false) async throws -> LeaseResponse {
+    public func lease(max: Int, wait: Double, allowNetwork: Bool = false, held: [UUID]? = nil) async throws
+        -> LeaseResponse
+    {
         try await call(
-            .POST, "/v1/leases", json: LeaseRequest(max: max, wait: wait, allowNetwork: allowNetwork),
+            .POST, "/v1/leases", json: LeaseRequest(max: max, wait: wait, allowNetwork: allowNetwork, held: held),
             timeout: .seconds(Int64(wait) + 30))
     }
 
     /// Sends finished results and leases up to `max` new tasks in one request (`POST /v1/leases/cycle`).
-    public func cycle(results: [TaskResult], max: Int, wait: Double, allowNetwork: Bool = false) async throws
-        -> CycleResponse
-    {
+    public func cycle(
+        results: [TaskResult], max: Int, wait: Double, allowNetwork: Bool = false, held: [UUID]? = nil
+    ) async throws -> CycleResponse {
         try await call(
             .POST, "/v1/leases/cycle",
-            json: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork),
+            json: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork, held: held),
             timeout: .seconds(Int64(wait) + 30))
     }
 

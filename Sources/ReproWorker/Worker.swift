@@ -24,6 +24,10 @@ public actor Worker {
     var stopping = false
     var backPressureShown = false
     var leaseRequest: Task<CycleResponse, any Error>?
+    /// An answer to this worker may have been lost: before its first request (a crash may have cut one
+    /// off) and after a request that failed. The next request then names the leases held, and the
+    /// coordinator sends again those it granted that this worker does not know of (decision 0016).
+    var leasesInDoubt = true
     /// The lease loop waits for a slot: a result finishing now travels with its next lease request
     /// (``WorkerConfiguration/cycle``), so the spool loop is not woken for it.
     var waitingForSlot = false
@@ -221,12 +225,15 @@ public actor Worker {
                 }
                 backPressureShown = false
                 let wait = configuration.leaseWait
+                let held = leasesInDoubt ? Array(running.keys) + Array(undelivered.keys) : nil
                 let request = Task { [client, allowNetwork = configuration.allowNetwork, cycle = configuration.cycle] in
                     guard cycle else {
                         return CycleResponse(
-                            results: [], lease: try await client.lease(max: free, wait: wait, allowNetwork: allowNetwork))
+                            results: [],
+                            lease: try await client.lease(max: free, wait: wait, allowNetwork: allowNetwork, held: held))
                     }
-                    return try await client.cycle(results: carried, max: free, wait: wait, allowNetwork: allowNetwork)
+                    return try await client.cycle(
+                        results: carried, max: free, wait: wait, allowNetwork: allowNetwork, held: held)
                 }
                 leaseRequest = request
                 let response: LeaseResponse
@@ -235,9 +242,12 @@ public actor Worker {
                     acknowledge(answer.results)
                     response = answer.lease
                     failures = 0
+                    leasesInDoubt = false
                     WorkerMetrics.contacted()
                 } catch {
                     leaseRequest = nil
+                    // The coordinator may have leased and committed before the answer failed.
+                    leasesInDoubt = true
                     if !carried.isEmpty {
                         // The spool loop delivers them on its own (and sets aside one the coordinator refuses).
                         if let error = error as? CoordinatorClientError, !error.isRetryable { cycleRefused = true }

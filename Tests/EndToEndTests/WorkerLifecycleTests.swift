@@ -58,12 +58,12 @@ struct WorkerLifecycleTests {
     }
 
     /// Runs `body` with a coordinator (short lease) on a fresh database; prints the logs on failure.
-    static func withCluster(_ body: (Cluster, URL, TestDatabase) async throws -> Void) async throws {
+    static func withCluster(leaseTTL: Int = 6, _ body: (Cluster, URL, TestDatabase) async throws -> Void) async throws {
         let database = try await TestDatabase.create()
         let cluster = try Cluster(databaseURL: database.url)
         let root = try Paths.temporaryDirectory("reprogrid-lifecycle")
         do {
-            try await cluster.startCoordinator(leaseTTL: 6, reaperInterval: 0.5)
+            try await cluster.startCoordinator(leaseTTL: leaseTTL, reaperInterval: 0.5)
             try await cluster.createKeys()
             try await body(cluster, root, database)
         } catch {
@@ -122,6 +122,30 @@ struct WorkerLifecycleTests {
             #expect(runs.filter(\.accepted).count == 1)
             #expect(runs.count == 1, "the spooled result was the one accepted; the job did not run again: \(runs.map(\.attempt))")
             #expect(((try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory.path)) ?? []).filter { $0.hasSuffix(".json") }.isEmpty)
+        }
+    }
+
+    @Test(
+        "a worker killed while its job runs gets the task back when it restarts, without waiting for the lease to expire",
+        .timeLimit(.minutes(3)))
+    func restartedWorkerGetsItsLeaseBack() async throws {
+        // A lease TTL far beyond the test's limit: only the resend (decision 0016) can finish the study in time.
+        try await Self.withCluster(leaseTTL: 600) { cluster, root, database in
+            let spec = try Self.sleepingStudy(in: root, tasks: 1, seconds: 2)
+            let id = try #require(UUID(uuidString: try await cluster.cli(["submit", spec.path]).split(separator: "\n").last.map(String.init) ?? ""))
+            let worker = try cluster.startWorker(name: "crashing")
+            try await Self.waitUntil { Self.pid(in: root, seed: 0) != nil }
+            let job = try #require(Self.pid(in: root, seed: 0))
+            worker.kill9()
+            kill(job, SIGKILL)
+            // Restarted with the same work directory: its first lease request names what it holds (nothing).
+            try cluster.startWorker(name: "crashing")
+            let client = CoordinatorClient(baseURL: cluster.coordinatorURLs[0], key: cluster.researcherKey)
+            try await Self.waitUntil(.seconds(90)) { try await client.study(id).state == .completed }
+            let runs = try await client.runs(id)
+            #expect(runs.count == 1 && runs.allSatisfy(\.accepted), "\(runs.map { ($0.attempt, $0.outcome, $0.error ?? "") })")
+            let attempts = try await database.client.query("SELECT attempts FROM tasks WHERE study_id = \(id)")
+            for try await count in attempts.decode(Int.self) { #expect(count == 1, "the same lease, not a new attempt") }
         }
     }
 

@@ -61,13 +61,14 @@ struct WorkerController: Sendable {
         guard body.wait.isFinite, body.wait >= 0, body.wait <= policy.maxWaitSeconds else {
             throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
         }
+        try Self.validate(held: body.held)
         // A quarantined worker (or a worker of a quarantined account) gets nothing, and is told why. Checked
         // before the request's first lease statement only: a poll that makes none (the worker already
         // looked in vain and nothing changed since, a quarantine included, as it notifies) leases nothing.
         let quarantines = self.quarantines
         var leases = try await engine.lease(
             worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
-            allowNetwork: body.allowNetwork, max: body.max, wait: body.wait,
+            allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, held: body.held,
             client: await ClientConnection.of(context.channel)
         ) {
             if let reason = try await quarantines.quarantineReason(worker: worker) {
@@ -96,6 +97,7 @@ struct WorkerController: Sendable {
         for (index, result) in body.results.enumerated() {
             try Self.validate(result, path: "results[\(index)]")
         }
+        try Self.validate(held: body.held)
         let client = await ClientConnection.of(context.channel)
         let quarantines = self.quarantines
         let admit: @Sendable () async throws -> Void = {
@@ -113,7 +115,8 @@ struct WorkerController: Sendable {
                 body.max > 0
                 ? try await engine.lease(
                     worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
-                    allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client, admit: admit)
+                    allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, held: body.held, client: client,
+                    admit: admit)
                 : []
         } else {
             // Checked before anything is written, as on the lease route: a quarantined worker's results are
@@ -121,7 +124,7 @@ struct WorkerController: Sendable {
             if body.max > 0 { try await admit() }
             let recorded = try await queue.cycle(
                 results: body.results, worker: worker, max: body.max, memoryBytes: identity.workerMemoryBytes,
-                gpus: identity.workerGPUs, allowNetwork: body.allowNetwork)
+                gpus: identity.workerGPUs, allowNetwork: body.allowNetwork, held: body.held)
             receipts = recorded.receipts
             leases = recorded.leases
             maintenance?.signal()
@@ -142,6 +145,12 @@ struct WorkerController: Sendable {
         let answer = CycleResponse(
             results: receipts, lease: LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
         return try handingBackOnFailure(try WireCoding.encoder().encode(answer), leases: leases, worker: worker)
+    }
+
+    /// At most ``TaskQueue/maxHeld`` lease ids in `held`.
+    static func validate(held: [UUID]?) throws {
+        guard let held, held.count > TaskQueue.maxHeld else { return }
+        throw Problem.badRequest("held lists at most \(TaskQueue.maxHeld) lease ids.", field: "held")
     }
 
     /// Keeps the leases that fit in ``LeasePolicy/maxResponseBytes`` (at least one) and hands the

@@ -27,19 +27,33 @@ public struct LeaseEngine: Sendable {
     /// Leases up to `max` tasks for `worker`, waiting up to `wait` seconds for some to appear; tasks
     /// that need the network only when `allowNetwork`. `client` is the HTTP connection the answer
     /// goes to, when the server can watch it. `admit` runs once before the first lease statement of
-    /// the request (the quarantine check), and not at all when the request makes none.
+    /// the request (the quarantine check), and not at all when the request makes none. `held`, when the
+    /// worker sends it, lists the leases it holds: its others were lost in transit and are answered
+    /// first (decision 0016).
     public func lease(
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
-        client: ClientConnection? = nil, admit: (@Sendable () async throws -> Void)? = nil
+        held: [UUID]? = nil, client: ClientConnection? = nil, admit: (@Sendable () async throws -> Void)? = nil
     ) async throws -> [TaskLease] {
         // Opens when the client goes or the coordinator shuts down: either way the wait is over.
         let stop = Gate()
         let onClose = client?.onClose { stop.open() }
         defer { if let onClose { client?.removeHandler(onClose) } }
-        let leases = try await withGracefulShutdownHandler {
-            try await leaseOrWait(
+        let leases = try await withGracefulShutdownHandler { () async throws -> [TaskLease] in
+            if let held {
+                // Before anything new: these are the worker's already, with an attempt spent on each.
+                try await admit?()
+                let resent = try await queue.resend(worker: worker, held: held, max: max)
+                if !resent.isEmpty {
+                    if client?.isClosed == true {
+                        try await handBack(resent, worker: worker)
+                        return []
+                    }
+                    return resent
+                }
+            }
+            return try await leaseOrWait(
                 worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
-                client: client, stop: stop, admit: admit)
+                client: client, stop: stop, admit: held == nil ? admit : nil)
         } onGracefulShutdown: {
             stop.open()
         }

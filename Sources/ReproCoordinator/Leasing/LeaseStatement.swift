@@ -50,9 +50,20 @@ struct LeaseStatement: QueueStatement {
                 lease_expires_at = now() + make_interval(secs => $7), progress = NULL, updated_at = now()
             FROM picked
             WHERE t.id = picked.id
-            RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
-                      t.arguments, t.lease_expires_at
-        ), numbered AS (
+            RETURNING \(leasedColumns)
+        ), \(answer)
+        """
+
+    /// What the `leased` step of a lease statement returns.
+    static let leasedColumns = """
+        t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts, t.arguments,
+                      t.lease_expires_at
+        """
+
+    /// The answer of a statement with a `leased` step, in the row shape ``TaskQueue/leases(from:)`` reads:
+    /// shared by the lease and ``ResendStatement``.
+    static let answer = """
+        numbered AS (
             SELECT l.*, row_number() OVER (PARTITION BY l.study_id ORDER BY l.id) = 1 AS first FROM leased l
         )
         -- The study's job and manifest once per study in the batch, not once per task (decision 0014).

@@ -12,18 +12,21 @@ public struct CycleRequest: Codable, Sendable {
     public var wait: Double
     /// As in ``LeaseRequest/allowNetwork``; false when missing.
     public var allowNetwork: Bool
+    /// As in ``LeaseRequest/held``: the leases the worker holds, sent when an earlier answer may have been lost.
+    public var held: [UUID]?
 
     enum CodingKeys: String, CodingKey {
-        case results, max, wait
+        case results, max, wait, held
         case allowNetwork = "allow_network"
     }
 
     /// Creates a request.
-    public init(results: [TaskResult], max: Int, wait: Double, allowNetwork: Bool = false) {
+    public init(results: [TaskResult], max: Int, wait: Double, allowNetwork: Bool = false, held: [UUID]? = nil) {
         self.results = results
         self.max = max
         self.wait = wait
         self.allowNetwork = allowNetwork
+        self.held = held
     }
 
     public init(from decoder: any Decoder) throws {
@@ -32,6 +35,7 @@ public struct CycleRequest: Codable, Sendable {
         max = try container.decode(Int.self, forKey: .max)
         wait = try container.decode(Double.self, forKey: .wait)
         allowNetwork = try container.decodeIfPresent(Bool.self, forKey: .allowNetwork) ?? false
+        held = try container.decodeIfPresent([UUID].self, forKey: .held)
     }
 }
 

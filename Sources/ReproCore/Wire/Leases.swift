@@ -55,17 +55,23 @@ public struct LeaseRequest: Codable, Sendable {
     /// of studies with `run.network: true` are leased only to requests that say so; optional in
     /// JSON, false when missing.
     public var allowNetwork: Bool
+    /// The leases the worker holds (jobs running, results not yet acknowledged), sent when an earlier
+    /// lease answer may have been lost: after a failed or unanswered request, and on the first request
+    /// after the worker starts. Tasks leased to this worker that are not in the list are sent again
+    /// (decision 0016). Missing (the usual case) means "nothing lost", and costs no statement.
+    public var held: [UUID]?
 
     enum CodingKeys: String, CodingKey {
-        case max, wait
+        case max, wait, held
         case allowNetwork = "allow_network"
     }
 
     /// Creates a request.
-    public init(max: Int, wait: Double, allowNetwork: Bool = false) {
+    public init(max: Int, wait: Double, allowNetwork: Bool = false, held: [UUID]? = nil) {
         self.max = max
         self.wait = wait
         self.allowNetwork = allowNetwork
+        self.held = held
     }
 
     /// Decodes a request; `allow_network` may be missing (workers before it existed), meaning false.
@@ -74,6 +80,7 @@ public struct LeaseRequest: Codable, Sendable {
         max = try container.decode(Int.self, forKey: .max)
         wait = try container.decode(Double.self, forKey: .wait)
         allowNetwork = try container.decodeIfPresent(Bool.self, forKey: .allowNetwork) ?? false
+        held = try container.decodeIfPresent([UUID].self, forKey: .held)
     }
 }
 

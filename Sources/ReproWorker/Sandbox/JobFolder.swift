@@ -20,9 +20,12 @@ struct JobFolder {
         root = jobs.appendingPathComponent(leaseID.uuidString.lowercased())
     }
 
-    /// Creates the folder and its output directory, owned by `user` when the worker switches to it.
+    /// Creates the folder and its output directory, owned by `user` when the worker switches to it. A
+    /// folder of the same lease left by a crash of this worker is removed first: the coordinator sends
+    /// a lease whose worker restarted again (decision 0016), and the job starts over from clean code.
     func create(for user: JobUser?) throws {
         let jobs = root.deletingLastPathComponent()
+        if FileManager.default.fileExists(atPath: root.path) { try FileManager.default.removeItem(at: root) }
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         chmod(jobs.path, 0o711)
         chmod(root.path, 0o700)

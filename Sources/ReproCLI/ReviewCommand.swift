@@ -19,7 +19,7 @@ struct Review: AsyncParsableCommand {
             if items.isEmpty { print("No study waits for review.") }
             for item in items {
                 print(
-                    "\(item.studyID.uuidString.lowercased())  \(item.preprintID)  \(item.taskCount) tasks  by \(item.submitterName) "
+                    "\(item.studyID.uuidString.lowercased())  \(item.preprintID)  \(item.taskCount) tasks\(item.maxTaskCount.map { " (adaptive: up to \($0))" } ?? "")  by \(item.submitterName) "
                         + "(\(item.submitter.uuidString.lowercased()))  \(item.title)")
             }
         }

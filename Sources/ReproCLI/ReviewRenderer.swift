@@ -8,7 +8,7 @@ enum ReviewRenderer {
         var lines: [String] = []
         lines.append("Study \(document.studyID.uuidString.lowercased()) — \(document.title) (\(document.preprintID))")
         lines.append(
-            "state: \(document.state.rawValue); \(document.taskCount) tasks; binding \(document.bindingSHA256.prefix(16))"
+            "state: \(document.state.rawValue); \(document.taskCount) tasks\(document.maxTaskCount.map { " (adaptive seeds: up to \($0) tasks if claims stay undecided)" } ?? ""); binding \(document.bindingSHA256.prefix(16))"
         )
         let submitter = document.submitter
         let history = submitter.studies.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(

@@ -332,4 +332,34 @@ struct AdaptiveStudyTests {
             #expect(report.claims.first?.verdict == .insufficientRuns)
         }
     }
+
+    @Test("a moderator sees what an adaptive study may grow to; live progress carries its 'n of at most max' line")
+    func reviewAndProgressShowTheMaximum() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.account([.researcher], name: "untrusted", trusted: false)
+            let moderator = try await harness.key(.moderator, name: "mod")
+            let bundle = try await harness.bundle(researcher: researcher.key)
+            let dataset = "digits"
+            let yaml = Self.spec(bundle: bundle, seeds: "{adaptive: {min: 5, max: 20, step: 5}}", datasets: [dataset])
+            let created = try await harness.submit(yaml, key: researcher.key)
+            #expect(created.state == .pendingReview)
+            #expect(created.taskCount == 5)
+
+            let list: ReviewList = try await harness.call(.get, "/v1/reviews", key: moderator)
+            let item = try #require(list.studies.first { $0.studyID == created.id })
+            #expect(item.taskCount == 5)
+            #expect(item.maxTaskCount == 20)
+            let document: ReviewDocument = try await harness.call(.get, "/v1/reviews/\(created.id)", key: moderator)
+            #expect(document.maxTaskCount == 20)
+
+            let status: StudyStatus = try await harness.call(.get, "/v1/studies/\(created.id)", key: researcher.key)
+            let event = try DashboardController.progressEvent(status)
+            let fields = try #require(try JSONSerialization.jsonObject(with: Data(event.utf8)) as? [String: Any])
+            let line = try #require(fields["adaptive"] as? String)
+            #expect(line.hasSuffix("5 of at most 20 tasks."), "\(line)")
+            #expect(line.contains(dataset))
+            #expect(fields["held"] as? Int == 5)
+            #expect(!event.contains("\n"), "one data line per event")
+        }
+    }
 }

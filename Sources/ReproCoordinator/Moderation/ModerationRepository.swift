@@ -104,17 +104,19 @@ public struct ModerationRepository: Sendable {
     public func pending() async throws -> [ReviewListItem] {
         let rows = try await client.query(
             """
-            SELECT s.id, s.preprint_id, p.title, s.owner_account_id, a.name, s.created_at, s.task_count
+            SELECT s.id, s.preprint_id, p.title, s.owner_account_id, a.name, s.created_at, s.task_count,
+                   ap.max_task_count
             FROM studies s JOIN preprints p ON p.id = s.preprint_id JOIN accounts a ON a.id = s.owner_account_id
+            LEFT JOIN adaptive_plans ap ON ap.study_id = s.id
             WHERE s.state = 'pending_review'
             ORDER BY s.created_at
             """, logger: logger)
         var items: [ReviewListItem] = []
-        for try await row in rows.decode((UUID, String, String, UUID, String, Date, Int).self) {
+        for try await row in rows.decode((UUID, String, String, UUID, String, Date, Int, Int?).self) {
             items.append(
                 ReviewListItem(
                     studyID: row.0, preprintID: row.1, title: row.2, submitter: row.3, submitterName: row.4,
-                    submittedAt: row.5, taskCount: row.6))
+                    submittedAt: row.5, taskCount: row.6, maxTaskCount: row.7))
         }
         return items
     }
@@ -144,6 +146,7 @@ public struct ModerationRepository: Sendable {
         var manifest: JobManifest
         var binding: String
         var taskCount: Int
+        var maxTaskCount: Int?
         var firstTask: (seed: Int64, dataset: String, configuration: String?)?
         var submitter: ReviewDocument.Submitter
         var bundle: Data?
@@ -154,16 +157,17 @@ public struct ModerationRepository: Sendable {
         let rows = try await client.query(
             """
             SELECT s.state, s.preprint_id, p.title, s.manifest::text, s.binding_sha256, s.task_count,
-                   a.id, a.name, a.trusted, a.created_at
+                   a.id, a.name, a.trusted, a.created_at, ap.max_task_count
             FROM studies s JOIN preprints p ON p.id = s.preprint_id JOIN accounts a ON a.id = s.owner_account_id
+            LEFT JOIN adaptive_plans ap ON ap.study_id = s.id
             WHERE s.id = \(study) AND s.manifest IS NOT NULL
             """, logger: logger)
         var facts: ReviewFacts?
-        for try await row in rows.decode((String, String, String, String, String, Int, UUID, String, Bool, Date).self) {
+        for try await row in rows.decode((String, String, String, String, String, Int, UUID, String, Bool, Date, Int?).self) {
             let manifest = try WireCoding.decoder().decode(JobManifest.self, from: Data(row.3.utf8))
             facts = ReviewFacts(
                 state: StudyState(rawValue: row.0) ?? .running, preprintID: row.1, title: row.2, manifest: manifest,
-                binding: row.4, taskCount: row.5, firstTask: nil,
+                binding: row.4, taskCount: row.5, maxTaskCount: row.10, firstTask: nil,
                 submitter: .init(accountID: row.6, name: row.7, trusted: row.8, createdAt: row.9, studies: [:]),
                 bundle: nil)
         }

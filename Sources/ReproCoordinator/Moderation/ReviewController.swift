@@ -57,7 +57,7 @@ struct ReviewController: Sendable {
         let document = ReviewDocument(
             studyID: id, state: facts.state, preprintID: facts.preprintID, title: facts.title, manifest: facts.manifest,
             bindingSHA256: facts.binding, files: files, bundleProblem: problem, git: git, texts: texts,
-            requirementsText: requirementsText, exampleCommand: example, taskCount: facts.taskCount,
+            requirementsText: requirementsText, exampleCommand: example, taskCount: facts.taskCount, maxTaskCount: facts.maxTaskCount,
             submitter: facts.submitter, review: try await studies.review(id) ?? StudyReview())
         return try .json(document)
     }

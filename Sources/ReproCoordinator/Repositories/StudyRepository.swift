@@ -262,7 +262,9 @@ public struct StudyRepository: Sendable {
     }
 
     /// Every run of a study, with its metrics and the isolation level from its fingerprint.
-    public func runs(_ studyID: UUID) async throws -> [RunRecord] {
+    public func runs(_ studyID: UUID, limit: Int? = nil) async throws -> [RunRecord] {
+        // The limit applies before the metrics and parameters are gathered: a page of 500 runs of a
+        // 10 000-run study reads 500 runs' metrics, not all of them.
         let rows = try await client.query(
             """
             SELECT r.id, r.task_id, t.dataset, t.seed, t.configuration, t.replica, r.attempt, r.outcome, r.accepted,
@@ -270,8 +272,8 @@ public struct StudyRepository: Sendable {
                    coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}'),
                    r.fingerprint ->> 'isolation',
                    (SELECT json_object_agg(p.name, p.value) FROM run_params p WHERE p.run_id = r.id)::text
-            FROM runs r JOIN tasks t ON t.id = r.task_id
-            WHERE r.study_id = \(studyID)
+            FROM (SELECT * FROM runs WHERE study_id = \(studyID) ORDER BY id LIMIT \(limit.map(Int64.init))) r
+            JOIN tasks t ON t.id = r.task_id
             ORDER BY r.id
             """, logger: logger)
         var runs: [RunRecord] = []
@@ -291,5 +293,13 @@ public struct StudyRepository: Sendable {
             runs.append(record)
         }
         return runs
+    }
+
+    /// How many runs `studyID` has (every attempt that reported).
+    public func runCount(_ studyID: UUID) async throws -> Int {
+        let rows = try await client.query("SELECT count(*) FROM runs WHERE study_id = \(studyID)", logger: logger)
+        var count = 0
+        for try await value in rows.decode(Int.self) { count = value }
+        return count
     }
 }

@@ -29,6 +29,20 @@ public struct PreprintRepository: Sendable {
     }
 
     /// The record, or nil.
+    /// What the badge shows: the stored score of a preprint with a completed study, and its claim counts;
+    /// nil when it has none. One primary-key lookup: the badge is fetched by every README that shows it, and
+    /// ``record(_:completedOnly:)`` also summarises the feedback.
+    func badgeScore(_ id: String) async throws -> (score: Double?, reproduced: Int, decided: Int)? {
+        let rows = try await client.query(
+            """
+            SELECT score, reproduced, decided FROM preprint_scores
+            WHERE preprint_id = \(id) AND has_completed_study AND computed_at IS NOT NULL
+            """, logger: logger)
+        var found: (score: Double?, reproduced: Int, decided: Int)?
+        for try await row in rows.decode((Double?, Int, Int).self) { found = row }
+        return found
+    }
+
     func record(_ id: String, completedOnly: Bool) async throws -> PreprintRecord? {
         let rows = try await client.query(
             """

@@ -20,7 +20,7 @@ struct BadgeController: Sendable {
 
     @Sendable func badge(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let id = try PreprintPath.id(context)
-        let entry = try await preprints.record(id, completedOnly: true)?.score
+        let entry = try await preprints.badgeScore(id)
         let svg = Badge.score(entry?.score, reproduced: entry?.reproduced ?? 0, decided: entry?.decided ?? 0)
         let etag = "\"" + SHA256.hash(data: Data(svg.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined() + "\""
         var headers = HTTPFields()

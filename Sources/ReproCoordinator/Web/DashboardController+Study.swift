@@ -163,16 +163,16 @@ extension DashboardController {
         var runs: [StudyView.Run] = []
         var runsNote: String?
         if showRuns {
-            let records = try await studies.runs(id)
-            runs = records.prefix(Self.runsShown).map { run in
+            let records = try await studies.runs(id, limit: Self.runsShown)
+            runs = records.map { run in
                 StudyView.Run(
                     id: run.id, dataset: run.dataset + (run.configuration.map { " · \($0)" } ?? ""), seed: run.seed,
                     replica: run.replica, hardware: run.hardwareClass ?? "–", duration: SVG.label(run.durationSeconds) + " s",
                     outcome: run.outcome.rawValue, accepted: run.accepted ? "yes" : "no",
                     metrics: run.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(SVG.label($0.value))" }.joined(separator: ", "))
             }
-            if records.count > Self.runsShown {
-                runsNote = "The first \(Self.runsShown) of \(records.count) runs; all of them are in GET /v1/studies/\(id)/runs."
+            if records.count == Self.runsShown, case let total = try await studies.runCount(id), total > Self.runsShown {
+                runsNote = "The first \(Self.runsShown) of \(total) runs; all of them are in GET /v1/studies/\(id)/runs."
             }
         }
         var failures: [StudyView.Failure] = []
@@ -196,10 +196,8 @@ extension DashboardController {
             runsNote: runsNote, showFailures: showFailures, failures: failures, canCancel: running && (isOwner || identity.isAdmin))
         view.hasHighlights = !view.highlights.isEmpty
         view.hasVariance = !view.variance.isEmpty
-        if let adaptive = status.adaptive {
-            view.adaptiveNote =
-                "Adaptive \(adaptive.seedsLine), step \(adaptive.step); "
-                + "\(status.taskCount) of at most \(adaptive.maxTaskCount) tasks."
+        if status.adaptive != nil {
+            view.adaptiveNote = Self.adaptiveNote(status)
             view.looks = report.claims.compactMap { claim in
                 claim.sequential.map { sequential in
                     let claimed = claim.check.claim
@@ -265,14 +263,34 @@ extension DashboardController {
                 for _ in 0..<1800 {
                     guard let status = try await studies.status(id) else { break }
                     let running = status.state == .running || status.state == .pendingReview
-                    let tasks = status.tasks
-                    let data = "{\"state\":\"\(status.state.rawValue)\",\"held\":\(tasks.held),\"queued\":\(tasks.queued),\"leased\":\(tasks.leased),\"succeeded\":\(tasks.succeeded),\"failed\":\(tasks.failed),\"cancelled\":\(tasks.cancelled)}"
+                    let data = try Self.progressEvent(status)
                     try await writer.write(ByteBuffer(string: "event: \(running ? "progress" : "done")\ndata: \(data)\n\n"))
                     if !running { break }
                     try await Task.sleep(for: .seconds(2))
                 }
                 try await writer.finish(nil)
             })
+    }
+
+    /// "Adaptive seeds: digits 10, wine 5 of at most 20 per dataset, step 5; 15 of at most 40 tasks." (nil: fixed seeds)
+    static func adaptiveNote(_ status: StudyStatus) -> String? {
+        status.adaptive.map {
+            "Adaptive \($0.seedsLine), step \($0.step); \(status.taskCount) of at most \($0.maxTaskCount) tasks."
+        }
+    }
+
+    /// One Server-Sent Event's data: the state, the task counts and, for an adaptive study, its growing
+    /// "n of at most max" line (the page's script puts each value in the element of the same name).
+    /// JSON-encoded, since the line holds dataset names, which researchers choose.
+    static func progressEvent(_ status: StudyStatus) throws -> String {
+        let tasks = status.tasks
+        var fields: [String: Any] = [
+            "state": status.state.rawValue, "held": tasks.held, "queued": tasks.queued, "leased": tasks.leased,
+            "succeeded": tasks.succeeded, "failed": tasks.failed, "cancelled": tasks.cancelled,
+        ]
+        if let note = adaptiveNote(status) { fields["adaptive"] = note }
+        let data = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        return String(decoding: data, as: UTF8.self)
     }
 
     @Sendable func cancelStudy(_ request: Request, _ context: AppRequestContext) async throws -> Response {

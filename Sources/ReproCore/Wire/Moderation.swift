@@ -110,7 +110,10 @@ public struct ReviewListItem: Codable, Sendable {
     public var submitter: UUID
     public var submitterName: String
     public var submittedAt: Date
+    /// Tasks the study has now.
     public var taskCount: Int
+    /// For an adaptive study, the tasks it may grow to (what approving it may cost); nil for fixed seeds.
+    public var maxTaskCount: Int?
 
     enum CodingKeys: String, CodingKey {
         case studyID = "study_id"
@@ -119,12 +122,13 @@ public struct ReviewListItem: Codable, Sendable {
         case submitterName = "submitter_name"
         case submittedAt = "submitted_at"
         case taskCount = "task_count"
+        case maxTaskCount = "max_task_count"
     }
 
     /// Creates an item.
     public init(
         studyID: UUID, preprintID: String, title: String, submitter: UUID, submitterName: String, submittedAt: Date,
-        taskCount: Int
+        taskCount: Int, maxTaskCount: Int? = nil
     ) {
         self.studyID = studyID
         self.preprintID = preprintID
@@ -133,6 +137,7 @@ public struct ReviewListItem: Codable, Sendable {
         self.submitterName = submitterName
         self.submittedAt = submittedAt
         self.taskCount = taskCount
+        self.maxTaskCount = maxTaskCount
     }
 }
 
@@ -165,7 +170,10 @@ public struct ReviewDocument: Codable, Sendable {
     public var requirementsText: String?
     /// The command of the study's first task, placeholders filled in.
     public var exampleCommand: [String]
+    /// Tasks the study has now.
     public var taskCount: Int
+    /// For an adaptive study, the tasks it may grow to; nil for fixed seeds.
+    public var maxTaskCount: Int?
     public var submitter: Submitter
     public var review: StudyReview
 
@@ -210,6 +218,7 @@ public struct ReviewDocument: Codable, Sendable {
         case requirementsText = "requirements_text"
         case exampleCommand = "example_command"
         case taskCount = "task_count"
+        case maxTaskCount = "max_task_count"
         case submitter, review
     }
 
@@ -217,7 +226,8 @@ public struct ReviewDocument: Codable, Sendable {
     public init(
         studyID: UUID, state: StudyState, preprintID: String, title: String, manifest: JobManifest,
         bindingSHA256: String, files: [BundleFile]?, bundleProblem: String?, git: CodeReference?, texts: [BundleText],
-        requirementsText: String?, exampleCommand: [String], taskCount: Int, submitter: Submitter, review: StudyReview
+        requirementsText: String?, exampleCommand: [String], taskCount: Int, maxTaskCount: Int? = nil,
+        submitter: Submitter, review: StudyReview
     ) {
         self.studyID = studyID
         self.state = state
@@ -232,6 +242,7 @@ public struct ReviewDocument: Codable, Sendable {
         self.requirementsText = requirementsText
         self.exampleCommand = exampleCommand
         self.taskCount = taskCount
+        self.maxTaskCount = maxTaskCount
         self.submitter = submitter
         self.review = review
     }

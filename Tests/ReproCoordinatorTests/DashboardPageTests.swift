@@ -203,6 +203,46 @@ struct DashboardPageTests {
         }
     }
 
+    @Test("the study page's runs table reads a page of runs in id order, and the count of all of them")
+    func runsPage() async throws {
+        try await DashboardHarness.run(publicRead: false) { harness in
+            let fixture = try await DashboardFixture.make(harness)
+            let studies = harness.services.studies
+            let all = try await studies.runs(fixture.studyA)
+            #expect(all.count >= 3)
+            let first = try await studies.runs(fixture.studyA, limit: 2)
+            #expect(first.map(\.id) == Array(all.prefix(2).map(\.id)))
+            #expect(first.map(\.metrics) == Array(all.prefix(2).map(\.metrics)), "each run keeps its metrics")
+            #expect(try await studies.runCount(fixture.studyA) == all.count)
+        }
+    }
+
+    @Test("the study page's kept report follows the study: a run taken out and put back changes the page each time")
+    func studyPageCacheFollowsTheRuns() async throws {
+        try await DashboardHarness.run(publicRead: false) { harness in
+            let fixture = try await DashboardFixture.make(harness)
+            let funder = fixture.keys["funder"]!
+            func page() async throws -> (runs: Int, text: String) {
+                let html = String(buffer: try await harness.request(.get, "/studies/\(fixture.studyA)", key: funder).body)
+                // A dot per run in the strip plot and another in the claim plot.
+                return (Self.occurrences("<circle class=\"run\"", in: html) / 2, html)
+            }
+            #expect(try await page().runs == fixture.acceptedRuns)
+            #expect(try await page().runs == fixture.acceptedRuns, "the second view, from the cache, is the same")
+            // What a quarantine does to a run: it leaves the report, then comes back.
+            let rows = try await harness.database.client.query(
+                "SELECT max(id) FROM runs WHERE study_id = \(fixture.studyA) AND accepted")
+            var last: Int64 = 0
+            for try await id in rows.decode(Int64.self) { last = id }
+            try await harness.database.client.query("UPDATE runs SET accepted = false WHERE id = \(last)")
+            let without = try await page()
+            #expect(without.runs == fixture.acceptedRuns - 1)
+            #expect(without.text.contains("\(fixture.acceptedRuns - 1) accepted runs"))
+            try await harness.database.client.query("UPDATE runs SET accepted = true WHERE id = \(last)")
+            #expect(try await page().runs == fixture.acceptedRuns)
+        }
+    }
+
     /// Hostile strings must never reach the page as markup.
     static func checkInert(_ html: String, _ where: String) {
         #expect(!html.contains("<script>alert"), "\(`where`): a raw <script> from user text")

@@ -23,6 +23,28 @@ public struct ReportRepository: Sendable {
         try await Self.decodeValues(try await client.query(Self.valuesQuery(study: study), logger: logger))
     }
 
+    /// What identifies the set of a study's accepted runs: their count, and the largest and the sum of their ids.
+    /// A run's values never change once stored, so an equal version means equal values (``StudyPageCache``).
+    struct RunsVersion: Equatable, Sendable {
+        var count: Int64
+        var largest: Int64
+        var sum: Int64
+    }
+
+    /// The version of `study`'s accepted runs: one pass over the study's runs on `runs_study`, no metric rows.
+    func acceptedRunsVersion(study: UUID) async throws -> RunsVersion {
+        let rows = try await client.query(
+            """
+            SELECT count(*), coalesce(max(id), 0), coalesce(sum(id), 0)::bigint FROM runs
+            WHERE study_id = \(study) AND accepted
+            """, logger: logger)
+        var version = RunsVersion(count: 0, largest: 0, sum: 0)
+        for try await (count, largest, sum) in rows.decode((Int64, Int64, Int64).self) {
+            version = RunsVersion(count: count, largest: largest, sum: sum)
+        }
+        return version
+    }
+
     /// The values of `study`'s accepted runs on `datasets` (every dataset when empty): the statement, so the
     /// adaptive maintainer can run it inside its transaction.
     static func valuesQuery(study: UUID, datasets: [String] = []) -> PostgresQuery {

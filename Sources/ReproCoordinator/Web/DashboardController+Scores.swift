@@ -68,8 +68,11 @@ extension DashboardController {
         let identity = try access.require(context, roles: Self.readers, publicPage: true)
         var (query, kept) = try scoreQuery(request, identity)
         query.csv = false
-        let page = try await scores.page(query)
-        let (counts, unscored) = try await scores.histogram(query)
+        // Two independent queries on two connections: the page waits for the slower one, not for both.
+        let filtered = query
+        async let histogram = scores.histogram(filtered)
+        let page = try await scores.page(filtered)
+        let (counts, unscored) = try await histogram
         let filters = kept.filter { !["cursor", "sort", "order", "format"].contains($0.0) }
         func value(_ name: String) -> String { kept.first { $0.0 == name }?.1 ?? "" }
         let fields = [

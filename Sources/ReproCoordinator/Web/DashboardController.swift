@@ -18,6 +18,8 @@ struct DashboardController: Sendable {
     let feedback: FeedbackRepository
     let access: PageAccess
     let cookieSecure: Bool
+    /// The study page's report and plots while the study does not change.
+    var studyPages = StudyPageCache()
 
     static let readers = PreprintController.readers
     static let studyReaders: Set<Role> = [.researcher, .moderator, .funder, .admin]

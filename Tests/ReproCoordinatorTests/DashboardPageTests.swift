@@ -214,6 +214,17 @@ struct DashboardPageTests {
             #expect(first.map(\.id) == Array(all.prefix(2).map(\.id)))
             #expect(first.map(\.metrics) == Array(all.prefix(2).map(\.metrics)), "each run keeps its metrics")
             #expect(try await studies.runCount(fixture.studyA) == all.count)
+            let next = try await studies.runs(fixture.studyA, limit: 2, after: first[1].id)
+            #expect(next.map(\.id) == Array(all.dropFirst(2).prefix(2).map(\.id)), "the next page starts after the last shown")
+            // The page's parameter: a bad value is a 400 naming it, a good one shows the runs after it.
+            let owner = fixture.keys["researcherA"]!
+            let bad = try await harness.request(.get, "/studies/\(fixture.studyA)?runs_after=x", key: owner)
+            #expect(bad.status == .badRequest)
+            let paged = String(
+                buffer: try await harness.request(.get, "/studies/\(fixture.studyA)?runs_after=\(first[1].id)", key: owner).body)
+            #expect(!paged.contains("<tr><td>\(first[0].id)</td>"))
+            #expect(paged.contains("<tr><td>\(all[2].id)</td>"))
+            #expect(paged.contains("First runs"))
         }
     }
 

@@ -31,7 +31,7 @@ public struct ReportRepository: Sendable {
         var sum: Int64
     }
 
-    /// The version of `study`'s accepted runs: one pass over the study's runs on `runs_study`, no metric rows.
+    /// The version of `study`'s accepted runs: one pass over the study's runs on `runs_study_id`, no metric rows.
     func acceptedRunsVersion(study: UUID) async throws -> RunsVersion {
         let rows = try await client.query(
             """

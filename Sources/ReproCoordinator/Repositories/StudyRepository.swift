@@ -262,9 +262,9 @@ public struct StudyRepository: Sendable {
     }
 
     /// Every run of a study, with its metrics and the isolation level from its fingerprint.
-    public func runs(_ studyID: UUID, limit: Int? = nil) async throws -> [RunRecord] {
-        // The limit applies before the metrics and parameters are gathered: a page of 500 runs of a
-        // 10 000-run study reads 500 runs' metrics, not all of them.
+    public func runs(_ studyID: UUID, limit: Int? = nil, after: Int64? = nil) async throws -> [RunRecord] {
+        // The limit applies before the metrics and parameters are gathered: a page of 100 runs of a
+        // 10 000-run study reads 100 runs' metrics, not all of them, walking `runs_study_id` from `after`.
         let rows = try await client.query(
             """
             SELECT r.id, r.task_id, t.dataset, t.seed, t.configuration, t.replica, r.attempt, r.outcome, r.accepted,
@@ -272,7 +272,8 @@ public struct StudyRepository: Sendable {
                    coalesce((SELECT json_object_agg(m.name, m.value) FROM run_metrics m WHERE m.run_id = r.id)::text, '{}'),
                    r.fingerprint ->> 'isolation',
                    (SELECT json_object_agg(p.name, p.value) FROM run_params p WHERE p.run_id = r.id)::text
-            FROM (SELECT * FROM runs WHERE study_id = \(studyID) ORDER BY id LIMIT \(limit.map(Int64.init))) r
+            FROM (SELECT * FROM runs WHERE study_id = \(studyID) AND id > \(after ?? 0)
+                  ORDER BY id LIMIT \(limit.map(Int64.init))) r
             JOIN tasks t ON t.id = r.task_id
             ORDER BY r.id
             """, logger: logger)

@@ -63,6 +63,9 @@ extension DashboardController {
         var canCancel: Bool
         /// "Adaptive seeds: digits 10, wine 5 of at most 20 per dataset; 15 of at most 40 tasks." (nil: fixed seeds)
         var adaptiveNote: String? = nil
+        /// The next page of the runs table, and the first one (nil when there is none / this is it).
+        var runsNextHref: String? = nil
+        var runsFirstHref: String? = nil
         var looks: [Looks] = []
         // Stored, not computed: Mustache sees only stored properties (Mirror).
         var hasHighlights = false
@@ -70,8 +73,9 @@ extension DashboardController {
         var hasLooks = false
     }
 
-    /// Runs listed on the page; the rest are in `GET /v1/studies/{id}/runs`.
-    static let runsShown = 500
+    /// Runs listed per page of the runs table (`?runs_after=RUN` shows the next ones); all of them are in
+    /// `GET /v1/studies/{id}/runs`.
+    static let runsShown = 100
 
     /// The study and what this caller may see of it, as `GET /v1/studies/{id}/report`, `/runs` and
     /// `/cancel` decide: 404 for a study the caller may not see (ids cannot be probed).
@@ -89,7 +93,14 @@ extension DashboardController {
     @Sendable func studyPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let identity = try access.require(context, roles: Self.studyReaders)
         let (id, isOwner) = try await visibleStudy(context, identity)
-        var view = try await studyView(id, identity: identity, isOwner: isOwner, context: context)
+        var runsAfter: Int64?
+        if let text = request.uri.queryParameters["runs_after"] {
+            guard let value = Int64(String(text)), value >= 0 else {
+                throw Problem.badRequest("runs_after must be a run id (a whole number).", field: "runs_after")
+            }
+            runsAfter = value
+        }
+        var view = try await studyView(id, identity: identity, isOwner: isOwner, runsAfter: runsAfter, context: context)
         if request.uri.queryParameters["standalone"] == "true" {
             view.chrome.standalone = true
             view.chrome.css = WebPage.css
@@ -99,7 +110,9 @@ extension DashboardController {
         return WebPage.render("study", view)
     }
 
-    func studyView(_ id: UUID, identity: Identity, isOwner: Bool, context: AppRequestContext) async throws -> StudyView {
+    func studyView(
+        _ id: UUID, identity: Identity, isOwner: Bool, runsAfter: Int64? = nil, context: AppRequestContext
+    ) async throws -> StudyView {
         guard let status = try await studies.status(id) else { throw Problem.notFound("No study \(id).", field: "id") }
         let version = StudyPageCache.Version(
             status: try WireCoding.encoder().encode(status), runs: try await reports.acceptedRunsVersion(study: id))
@@ -118,8 +131,12 @@ extension DashboardController {
 
         var runs: [StudyView.Run] = []
         var runsNote: String?
+        var runsNextHref: String?
+        var runsFirstHref: String?
         if showRuns {
-            let records = try await studies.runs(id, limit: Self.runsShown)
+            // One more than shown: whether there is a next page.
+            let fetched = try await studies.runs(id, limit: Self.runsShown + 1, after: runsAfter)
+            let records = fetched.prefix(Self.runsShown)
             runs = records.map { run in
                 StudyView.Run(
                     id: run.id, dataset: run.dataset + (run.configuration.map { " · \($0)" } ?? ""), seed: run.seed,
@@ -127,8 +144,14 @@ extension DashboardController {
                     outcome: run.outcome.rawValue, accepted: run.accepted ? "yes" : "no",
                     metrics: run.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(SVG.label($0.value))" }.joined(separator: ", "))
             }
-            if records.count == Self.runsShown, case let total = try await studies.runCount(id), total > Self.runsShown {
-                runsNote = "The first \(Self.runsShown) of \(total) runs; all of them are in GET /v1/studies/\(id)/runs."
+            if fetched.count > Self.runsShown || runsAfter != nil {
+                let total = try await studies.runCount(id)
+                runsNote = "Runs \(records.first?.id ?? 0) to \(records.last?.id ?? 0) of \(total), \(Self.runsShown) per page; "
+                    + "all of them are in GET /v1/studies/\(id)/runs."
+                if fetched.count > Self.runsShown, let last = records.last {
+                    runsNextHref = "/studies/\(id.uuidString.lowercased())?runs_after=\(last.id)#runs"
+                }
+                if runsAfter != nil { runsFirstHref = "/studies/\(id.uuidString.lowercased())#runs" }
             }
         }
         var failures: [StudyView.Failure] = []
@@ -150,6 +173,8 @@ extension DashboardController {
             scoreText: score.score.map { "\(SVG.label($0)) (\(score.reproduced)/\(score.decided) claims reproduced)" } ?? "not yet scored",
             highlights: report.highlights, claims: claims, strips: strips, variance: variance, showRuns: showRuns, runs: runs,
             runsNote: runsNote, showFailures: showFailures, failures: failures, canCancel: running && (isOwner || identity.isAdmin))
+        view.runsNextHref = runsNextHref
+        view.runsFirstHref = runsFirstHref
         view.hasHighlights = !view.highlights.isEmpty
         view.hasVariance = !view.variance.isEmpty
         if status.adaptive != nil {

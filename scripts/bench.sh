@@ -186,7 +186,7 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
         local measure=$1 side=$2 pass=$3 load
         shift 3
         load=$(repro_peers_load)
-        echo "==> [$measure, pass $pass] ReproGrid $*, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "==> [$measure, pass $pass] ReproGrid $*, $(repro_peers_machine_state)"
         # The migrations folder is found from the working directory.
         (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers "$peers_workers" \
             --skip-pgbench --time-limit 300 "$@") | tee "$peers_log"
@@ -200,7 +200,7 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
     peers_pgqueuer() {
         local measure=$1 pass=$2 batch=$3 load database=pgqueuer_$1_$2
         load=$(repro_peers_load)
-        echo "==> [$measure, pass $pass] pgqueuer batch $batch, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "==> [$measure, pass $pass] pgqueuer batch $batch, $(repro_peers_machine_state)"
         repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -c "CREATE DATABASE $database"
         timeout 300 "$peers_python" "$repo_root/scripts/peers/pgqueuer_burndown.py" \
             --dsn "$(repro_peers_dsn "$database")" --jobs "$peers_tasks" --workers "$peers_workers" \
@@ -214,7 +214,7 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
     peers_mlflow() {
         local pass=$1 load
         load=$(repro_peers_load)
-        echo "==> [ingest, pass $pass] MLflow, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "==> [ingest, pass $pass] MLflow, $(repro_peers_machine_state)"
         timeout 300 "$peers_python" "$repo_root/scripts/peers/mlflow_ingest.py" --url "$REPRO_MLFLOW_URL" \
             --clients "$peers_workers" --seconds "${BENCH_PEERS_INGEST_SECONDS:-20}" --metrics 10 | tee "$peers_log"
         peers_record ingest mlflow "$pass" "$(repro_peers_rate "$peers_log")" "$load"
@@ -242,8 +242,8 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
     # Ingestion: the MLflow server runs only for this part, so its idle workers stay out of the queue runs.
     repro_peers_mlflow_start "$peers_venv"
     # /health answers before the server is done starting: its job consumers (seven processes) start after
-    # it, and its workers import lazily. Measured right away, it recorded 5 runs/s instead of ~100. So it
-    # settles, then runs an unrecorded warm-up pass.
+    # it, and its workers import lazily. Measured right away, a trial recorded 5 runs/s, against 22–31 once
+    # settled. So it settles, then runs an unrecorded warm-up pass.
     sleep "${BENCH_PEERS_MLFLOW_SETTLE:-20}"
     echo "==> MLflow warm-up (not recorded)"
     timeout 120 "$peers_python" "$repo_root/scripts/peers/mlflow_ingest.py" --url "$REPRO_MLFLOW_URL" \

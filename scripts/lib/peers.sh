@@ -87,7 +87,16 @@ repro_peers_rate() {
 }
 
 # repro_peers_load
-#   Prints the one-minute load average.
+#   Prints the one-minute load average. It includes the benchmark's own previous run, which decays over
+#   about a minute: read it beside repro_peers_machine_state's count of other work.
 repro_peers_load() {
     cut -d' ' -f1 /proc/loadavg
+}
+
+# repro_peers_machine_state
+#   Prints the load averages and how many compiler processes (swift-frontend, clang, swift-build) run, the
+#   usual other work on this shared machine, so a figure taken beside a build can be told apart.
+repro_peers_machine_state() {
+    echo "load average $(cut -d' ' -f1-3 /proc/loadavg), \
+$(ps -eo comm= | grep -cE '^(swift-frontend|swift-build|clang|clang\+\+)$' || true) compiler processes"
 }

@@ -15,8 +15,9 @@
 # to `repro-bench chaos`, e.g. "--worker-kills 0 --coordinator-kills 0 --postgres-restarts 1";
 # BENCH_CHAOS_DURABLE=1 runs the cluster with fsync and synchronous_commit on.
 # `peers` (issue 16; not part of `all`, and CI does not run it) measures ReproGrid beside the best PostgreSQL
-# queues on one cluster with durable settings (fsync, synchronous_commit and full_page_writes on), interleaved
-# A/B in BENCH_PEERS_PASSES passes (default 3), and prints each median ratio beside its goal:
+# queues on one cluster with durable settings (fsync, synchronous_commit and full_page_writes on; and
+# autovacuum_naptime=1, see below), interleaved A/B in BENCH_PEERS_PASSES passes (default 3), and prints each
+# median ratio beside its goal:
 #   - `repro-bench lease` at batch 10 and 50 against pgqueuer's burn-down at batch 10 and 100, BENCH_PEERS_TASKS
 #     no-op tasks (default 20000) and BENCH_PEERS_WORKERS workers (default 8) each;
 #   - result ingestion, `repro-bench lease --metrics 10` (BENCH_PEERS_INGEST_TASKS, default 10000) against an
@@ -167,12 +168,19 @@ if [[ $which == peers ]]; then
         awk '$1 ~ /^(pgqueuer|asyncpg|mlflow|psycopg2-binary|SQLAlchemy|uvloop)$/ {printf "%s %s, ", $1, $2}')Python \
 $("$peers_python" -c 'import platform; print(platform.python_version())')"
     # Durable: these -c options come after, and so override, the throwaway cluster's fsync=off and
-    # synchronous_commit=off.
-    repro_pg_throwaway_start -c fsync=on -c synchronous_commit=on -c full_page_writes=on
+    # synchronous_commit=off. autovacuum_naptime=1: every run starts on a fresh database whose queue table
+    # has no planner statistics until autovacuum's next visit (by default once a minute per database), and
+    # without them ReproGrid's lease plan reads and sorts every queued task (a bitmap scan, not the index
+    # walk). Whether that visit fell inside a run changed ReproGrid's batch-10 rate 2× (869 tasks/s without
+    # one, 1 904 after one ANALYZE), so the default made the ratio a lottery. Both sides get the
+    # same setting. BENCH_PEERS_PG_ARGS adds or overrides options, e.g. "-c autovacuum_naptime=60".
+    read -r -a peers_pg_args <<<"${BENCH_PEERS_PG_ARGS:-}"
+    repro_pg_throwaway_start -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c autovacuum_naptime=1 \
+        ${peers_pg_args[@]+"${peers_pg_args[@]}"}
     echo "==> PostgreSQL $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -Atc 'SHOW server_version') \
 on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -Atc \
         "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings
-         WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes')")"
+         WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'autovacuum_naptime')")"
     mkdir -p "$repo_root/.build"
     peers_figures=$repo_root/.build/peers-figures-$(date -u +%Y%m%dT%H%MZ).tsv
     : >"$peers_figures"

@@ -186,46 +186,54 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
     : >"$peers_figures"
     peers_log=$REPRO_PG_ROOT/run.log
 
-    # peers_record MEASURE SIDE PASS VALUE LOAD: one line of the figures file (see scripts/peers/summary.py).
-    peers_record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$peers_figures"; }
+    # peers_record MEASURE SIDE PASS VALUE: one line of the figures file (see scripts/peers/summary.py), with
+    # the machine's state sampled by the last peers_sample.
+    peers_record() {
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$REPRO_PEERS_LOAD" "$REPRO_PEERS_OTHERS" >>"$peers_figures"
+    }
+
+    # peers_sample LABEL: samples the machine (repro_peers_sample) and announces the measurement.
+    peers_sample() {
+        local state
+        repro_peers_sample >"$peers_log"
+        state=$(cat "$peers_log")
+        echo "==> $1, $state"
+    }
 
     # peers_reprogrid MEASURE SIDE PASS REPRO_BENCH_LEASE_OPTION...
     peers_reprogrid() {
-        local measure=$1 side=$2 pass=$3 load
+        local measure=$1 side=$2 pass=$3
         shift 3
-        load=$(repro_peers_load)
-        echo "==> [$measure, pass $pass] ReproGrid $*, $(repro_peers_machine_state)"
+        peers_sample "[$measure, pass $pass] ReproGrid $*"
         # The migrations folder is found from the working directory.
         (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers "$peers_workers" \
             --skip-pgbench --time-limit 300 "$@") | tee "$peers_log"
-        peers_record "$measure" "$side" "$pass" "$(repro_peers_rate "$peers_log")" "$load"
+        peers_record "$measure" "$side" "$pass" "$(repro_peers_rate "$peers_log")"
         if [[ $measure == batch10 ]]; then
-            peers_record commits reprogrid "$pass" "$(awk '/^commits\/task:/ {print $2}' "$peers_log")" "$load"
+            peers_record commits reprogrid "$pass" "$(awk '/^commits\/task:/ {print $2}' "$peers_log")"
         fi
     }
 
     # peers_pgqueuer MEASURE PASS BATCH: burns down a fresh database, dropped after.
     peers_pgqueuer() {
-        local measure=$1 pass=$2 batch=$3 load database=pgqueuer_$1_$2
-        load=$(repro_peers_load)
-        echo "==> [$measure, pass $pass] pgqueuer batch $batch, $(repro_peers_machine_state)"
+        local measure=$1 pass=$2 batch=$3 database=pgqueuer_$1_$2
         repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -c "CREATE DATABASE $database"
+        peers_sample "[$measure, pass $pass] pgqueuer batch $batch"
         timeout 300 "$peers_python" "$repo_root/scripts/peers/pgqueuer_burndown.py" \
             --dsn "$(repro_peers_dsn "$database")" --jobs "$peers_tasks" --workers "$peers_workers" \
             --batch "$batch" | tee "$peers_log"
         repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -c "DROP DATABASE $database"
-        peers_record "$measure" pgqueuer "$pass" "$(repro_peers_rate "$peers_log")" "$load"
-        peers_record commits "pgqueuer$batch" "$pass" "$(awk '/^commits\/job:/ {print $2}' "$peers_log")" "$load"
+        peers_record "$measure" pgqueuer "$pass" "$(repro_peers_rate "$peers_log")"
+        peers_record commits "pgqueuer$batch" "$pass" "$(awk '/^commits\/job:/ {print $2}' "$peers_log")"
     }
 
     # peers_mlflow PASS
     peers_mlflow() {
-        local pass=$1 load
-        load=$(repro_peers_load)
-        echo "==> [ingest, pass $pass] MLflow, $(repro_peers_machine_state)"
+        local pass=$1
+        peers_sample "[ingest, pass $pass] MLflow"
         timeout 300 "$peers_python" "$repo_root/scripts/peers/mlflow_ingest.py" --url "$REPRO_MLFLOW_URL" \
             --clients "$peers_workers" --seconds "${BENCH_PEERS_INGEST_SECONDS:-20}" --metrics 10 | tee "$peers_log"
-        peers_record ingest mlflow "$pass" "$(repro_peers_rate "$peers_log")" "$load"
+        peers_record ingest mlflow "$pass" "$(repro_peers_rate "$peers_log")"
     }
 
     # peers_pair PASS A B: runs the two commands (quoted strings) back to back, A first in odd passes.

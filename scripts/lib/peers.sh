@@ -86,17 +86,20 @@ repro_peers_rate() {
     awk '/^(tasks|jobs|runs)\/s:/ { gsub(/[()]/, ""); printf "%.2f\n", $3 / $6; exit }' "$1"
 }
 
-# repro_peers_load
-#   Prints the one-minute load average. It includes the benchmark's own previous run, which decays over
-#   about a minute: read it beside repro_peers_machine_state's count of other work.
-repro_peers_load() {
-    cut -d' ' -f1 /proc/loadavg
-}
-
-# repro_peers_machine_state
-#   Prints the load averages and how many compiler processes (swift-frontend, clang, swift-build) run, the
-#   usual other work on this shared machine, so a figure taken beside a build can be told apart.
-repro_peers_machine_state() {
-    echo "load average $(cut -d' ' -f1-3 /proc/loadavg), \
-$(ps -eo comm= | grep -cE '^(swift-frontend|swift-build|clang|clang\+\+)$' || true) compiler processes"
+# repro_peers_sample
+#   Samples the machine just before a measurement and sets REPRO_PEERS_LOAD (the one-minute load average)
+#   and REPRO_PEERS_OTHERS: how many other processes were running, the mean of /proc/stat's procs_running
+#   over one second less the sampler itself. The load average also counts the benchmark's own previous run,
+#   which decays over a minute; the second figure tells a quiet machine from one shared with a build or a
+#   test suite at that moment.
+repro_peers_sample() {
+    local sum=0 running
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        running=$(awk '/^procs_running/ {print $2}' /proc/stat)
+        sum=$((sum + running - 1))
+        sleep 0.1
+    done
+    REPRO_PEERS_LOAD=$(cut -d' ' -f1 /proc/loadavg)
+    REPRO_PEERS_OTHERS=$(awk -v s=$sum 'BEGIN {printf "%.1f", s / 10}')
+    echo "load average $(cut -d' ' -f1-3 /proc/loadavg), $REPRO_PEERS_OTHERS other processes running"
 }

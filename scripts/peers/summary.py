@@ -2,8 +2,9 @@
 
     python3 summary.py FIGURES.tsv
 
-FIGURES.tsv holds one measurement per line: `measure<TAB>side<TAB>pass<TAB>value<TAB>load`, where side is
-`reprogrid` or the peer's name and load is the one-minute load average just before the measurement. The
+FIGURES.tsv holds one measurement per line: `measure<TAB>side<TAB>pass<TAB>value<TAB>load<TAB>others`, where
+side is `reprogrid` or the peer's name, load is the one-minute load average just before the measurement and
+others the mean number of other processes running then (see repro_peers_sample in scripts/lib/peers.sh). The
 ratio of a comparison is the median of its per-pass ratios (ReproGrid / peer): the two sides of a pass ran
 back to back, so a pass's ratio is the least disturbed by the other work on the machine.
 """
@@ -28,13 +29,14 @@ def fmt(value: float, digits: int = 0) -> str:
 
 
 def main() -> None:
-    figures: dict[tuple[str, str], dict[int, tuple[float, float]]] = defaultdict(dict)
+    figures: dict[tuple[str, str], dict[int, tuple[float, str]]] = defaultdict(dict)
     with open(sys.argv[1]) as file:
         for line in file:
             if not line.strip():
                 continue
-            measure, side, run, value, load = line.rstrip("\n").split("\t")
-            figures[(measure, side)][int(run)] = (float(value), float(load))
+            measure, side, run, value, load, *others = line.rstrip("\n").split("\t")
+            machine = f"{float(load):.2f} / " + (f"{float(others[0]):.1f}" if others else "?")
+            figures[(measure, side)][int(run)] = (float(value), machine)
 
     verdicts = []
     for measure, ours, peer, theirs, goal in COMPARISONS:
@@ -43,13 +45,13 @@ def main() -> None:
         if not passes:
             verdicts.append(f"- {ours} vs {theirs}: not measured")
             continue
-        print(f"\n| {measure} pass | {ours} | load | {theirs} | load | ratio |")
+        print(f"\n| {measure} pass | {ours} | load / others | {theirs} | load / others | ratio |")
         print("|---|---:|---:|---:|---:|---:|")
         ratios = []
         for run in passes:
             ratio = a[run][0] / b[run][0]
             ratios.append(ratio)
-            print(f"| {run} | {fmt(a[run][0])} | {a[run][1]:.2f} | {fmt(b[run][0])} | {b[run][1]:.2f} | {ratio:.2f} |")
+            print(f"| {run} | {fmt(a[run][0])} | {a[run][1]} | {fmt(b[run][0])} | {b[run][1]} | {ratio:.2f} |")
         median = statistics.median(ratios)
         print(
             f"| median | {fmt(statistics.median(a[r][0] for r in passes))} | | "
@@ -77,11 +79,11 @@ def main() -> None:
 
     extras = {side: runs for (measure, side), runs in figures.items() if measure == "variant"}
     if extras:
-        print("\n| ReproGrid batch 10, variant | tasks/s | load |")
+        print("\n| ReproGrid batch 10, variant | tasks/s | load / others |")
         print("|---|---:|---:|")
         for side, runs in extras.items():  # in the order they ran
             for run, (value, load) in sorted(runs.items()):
-                print(f"| {side} (pass {run}) | {fmt(value)} | {load:.2f} |")
+                print(f"| {side} (pass {run}) | {fmt(value)} | {load} |")
 
     print("\nGoals (issue 16):")
     print("\n".join(verdicts))

@@ -23,12 +23,14 @@
 #   - result ingestion, `repro-bench lease --metrics 10` (BENCH_PEERS_INGEST_TASKS, default 10000) against an
 #     MLflow tracking server on the same cluster, as many clients doing runs/create + log-batch (10 metrics) +
 #     runs/update for BENCH_PEERS_INGEST_SECONDS (default 20);
-#   - ReproGrid's commits per task at batch 10; then, unless BENCH_PEERS_VARIANTS=0, one batch-10 run each of
-#     the default, `--cycle` and `--unprepared`.
+#   - ReproGrid's commits per task at batch 10; then, unless BENCH_PEERS_VARIANTS=0 or the run has already
+#     taken BENCH_PEERS_BUDGET seconds (default 720), one batch-10 run each of the default, `--cycle` and
+#     `--unprepared`. About 7.5 minutes on a quiet machine, plus the first install and the release build.
 #   pgqueuer and MLflow are installed once from PyPI (pinned, see scripts/lib/peers.sh) into .build/peers-venv
 #   and reused; the drivers are in scripts/peers/. The figures are kept in .build/peers-figures-*.tsv.
 #
-# The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh).
+# The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh), except for
+# `peers` and with BENCH_CHAOS_DURABLE=1.
 # That makes commits cheaper than on a durable server, for the coordinator and for pgbench alike: the
 # figures compare the two on the same cluster; they are not absolute rates of a production database.
 set -euo pipefail
@@ -273,7 +275,11 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
 
     # Never measured in a release build before (BENCHMARKS.md, "Not measured"): the cycle request and the
     # prepared lease statement, one batch-10 run each, right after a default run.
-    if [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]]; then
+    # Only if time allows: the whole run should stay well under 20 minutes (about 7.5 on a quiet machine).
+    if [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]] && ((SECONDS - peers_started > ${BENCH_PEERS_BUDGET:-720})); then
+        echo "==> skipping the --cycle and --unprepared runs: $((SECONDS - peers_started)) s already, more than \
+BENCH_PEERS_BUDGET=${BENCH_PEERS_BUDGET:-720} s"
+    elif [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]]; then
         peers_reprogrid variant "default (lease and result requests, prepared)" 1 --tasks "$peers_tasks" --batch 10
         peers_reprogrid variant "--cycle (results with the next lease)" 1 --tasks "$peers_tasks" --batch 10 --cycle
         peers_reprogrid variant "--unprepared (lease parsed and planned per call)" 1 --tasks "$peers_tasks" \

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|all]` (default all).
+# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|peers|all]`
+# (default all).
 #
 # Builds repro-bench in release mode (its own scratch path, .build-release), starts a throwaway
 # PostgreSQL cluster under /tmp, runs the lease → result benchmark for each worker count in
@@ -13,8 +14,23 @@
 # workers, coordinators and the cluster (`pg_ctl restart -m immediate`) are killed; BENCH_CHAOS_ARGS adds options
 # to `repro-bench chaos`, e.g. "--worker-kills 0 --coordinator-kills 0 --postgres-restarts 1";
 # BENCH_CHAOS_DURABLE=1 runs the cluster with fsync and synchronous_commit on.
+# `peers` (issue 16; not part of `all`, and CI does not run it) measures ReproGrid beside the best PostgreSQL
+# queues on one cluster with durable settings (fsync, synchronous_commit and full_page_writes on; and
+# autovacuum_naptime=1, see below), interleaved A/B in BENCH_PEERS_PASSES passes (default 3), and prints each
+# median ratio beside its goal:
+#   - `repro-bench lease` at batch 10 and 50 against pgqueuer's burn-down at batch 10 and 100, BENCH_PEERS_TASKS
+#     no-op tasks (default 20000) and BENCH_PEERS_WORKERS workers (default 8) each;
+#   - result ingestion, `repro-bench lease --metrics 10` (BENCH_PEERS_INGEST_TASKS, default 10000) against an
+#     MLflow tracking server on the same cluster, as many clients doing runs/create + log-batch (10 metrics) +
+#     runs/update for BENCH_PEERS_INGEST_SECONDS (default 20);
+#   - ReproGrid's commits per task at batch 10; then, unless BENCH_PEERS_VARIANTS=0 or the run has already
+#     taken BENCH_PEERS_BUDGET seconds (default 720), one batch-10 run each of the default, `--cycle` and
+#     `--unprepared`. About 7.5 minutes on a quiet machine, plus the first install and the release build.
+#   pgqueuer and MLflow are installed once from PyPI (pinned, see scripts/lib/peers.sh) into .build/peers-venv
+#   and reused; the drivers are in scripts/peers/. The figures are kept in .build/peers-figures-*.tsv.
 #
-# The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh).
+# The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh), except for
+# `peers` and with BENCH_CHAOS_DURABLE=1.
 # That makes commits cheaper than on a durable server, for the coordinator and for pgbench alike: the
 # figures compare the two on the same cluster; they are not absolute rates of a production database.
 set -euo pipefail
@@ -24,12 +40,14 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 source "$repo_root/scripts/lib/postgres.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/sandbox.sh
 source "$repo_root/scripts/lib/sandbox.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/peers.sh
+source "$repo_root/scripts/lib/peers.sh"
 
 which=${1:-all}
 case $which in
-    lease | report | sandbox | idle | ghost | expand | chaos | all) ;;
+    lease | report | sandbox | idle | ghost | expand | chaos | peers | all) ;;
     *)
-        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|all]" >&2
+        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|peers|all]" >&2
         exit 2
         ;;
 esac
@@ -45,6 +63,7 @@ read -r -a chaos_args <<<"${BENCH_CHAOS_ARGS:-}"
 
 on_exit() {
     local status=$?
+    repro_peers_mlflow_stop
     if [[ $status -ne 0 ]]; then
         repro_pg_throwaway_stop print-log
     else
@@ -86,7 +105,10 @@ fi
 
 echo "==> building repro-bench and repro-coordinator (release)"
 (cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-bench)
-(cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-coordinator)
+# The peers benchmark runs the coordinator inside repro-bench.
+if [[ $which != peers ]]; then
+    (cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-coordinator)
+fi
 bench="$repo_root/.build-release/release/repro-bench"
 coordinator="$repo_root/.build-release/release/repro-coordinator"
 
@@ -134,4 +156,136 @@ if [[ $which == sandbox || $which == all ]]; then
     repro_ensure_sandbox
     "$bench" sandbox --tasks "${BENCH_SANDBOX_TASKS:-100}"
     "$bench" sandbox --tasks "${BENCH_SANDBOX_TASKS:-100}" --python
+fi
+
+if [[ $which == peers ]]; then
+    peers_venv=${BENCH_PEERS_VENV:-$repo_root/.build/peers-venv}
+    peers_passes=${BENCH_PEERS_PASSES:-3}
+    peers_tasks=${BENCH_PEERS_TASKS:-20000}
+    peers_workers=${BENCH_PEERS_WORKERS:-8}
+    peers_started=$SECONDS
+    repro_peers_venv "$peers_venv"
+    peers_python=$peers_venv/bin/python
+    echo "==> peers: $("$peers_python" -m pip list --disable-pip-version-check 2>/dev/null |
+        awk '$1 ~ /^(pgqueuer|asyncpg|mlflow|psycopg2-binary|SQLAlchemy|uvloop)$/ {printf "%s %s, ", $1, $2}')Python \
+$("$peers_python" -c 'import platform; print(platform.python_version())')"
+    # Durable: these -c options come after, and so override, the throwaway cluster's fsync=off and
+    # synchronous_commit=off. autovacuum_naptime=1: every run starts on a fresh database whose queue table
+    # has no planner statistics until autovacuum's next visit (by default once a minute per database), and
+    # without them ReproGrid's lease plan reads and sorts every queued task (a bitmap scan, not the index
+    # walk). Whether that visit fell inside a run changed ReproGrid's batch-10 rate 2× (869 tasks/s without
+    # one, 1 904 after one ANALYZE), so the default made the ratio a lottery. Both sides get the
+    # same setting. BENCH_PEERS_PG_ARGS adds or overrides options, e.g. "-c autovacuum_naptime=60".
+    read -r -a peers_pg_args <<<"${BENCH_PEERS_PG_ARGS:-}"
+    repro_pg_throwaway_start -c fsync=on -c synchronous_commit=on -c full_page_writes=on -c autovacuum_naptime=1 \
+        ${peers_pg_args[@]+"${peers_pg_args[@]}"}
+    echo "==> PostgreSQL $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -Atc 'SHOW server_version') \
+on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -Atc \
+        "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings
+         WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'autovacuum_naptime')")"
+    mkdir -p "$repo_root/.build"
+    peers_figures=$repo_root/.build/peers-figures-$(date -u +%Y%m%dT%H%MZ).tsv
+    : >"$peers_figures"
+    peers_log=$REPRO_PG_ROOT/run.log
+
+    # peers_record MEASURE SIDE PASS VALUE: one line of the figures file (see scripts/peers/summary.py), with
+    # the machine's state sampled by the last peers_sample.
+    peers_record() {
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$REPRO_PEERS_LOAD" "$REPRO_PEERS_OTHERS" >>"$peers_figures"
+    }
+
+    # peers_sample LABEL: samples the machine (repro_peers_sample) and announces the measurement.
+    peers_sample() {
+        local state
+        repro_peers_sample >"$peers_log"
+        state=$(cat "$peers_log")
+        echo "==> $1, $state"
+    }
+
+    # peers_reprogrid MEASURE SIDE PASS REPRO_BENCH_LEASE_OPTION...
+    peers_reprogrid() {
+        local measure=$1 side=$2 pass=$3
+        shift 3
+        peers_sample "[$measure, pass $pass] ReproGrid $*"
+        # The migrations folder is found from the working directory.
+        (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers "$peers_workers" \
+            --skip-pgbench --time-limit 300 "$@") | tee "$peers_log"
+        peers_record "$measure" "$side" "$pass" "$(repro_peers_rate "$peers_log")"
+        if [[ $measure == batch10 ]]; then
+            peers_record commits reprogrid "$pass" "$(awk '/^commits\/task:/ {print $2}' "$peers_log")"
+        fi
+    }
+
+    # peers_pgqueuer MEASURE PASS BATCH: burns down a fresh database, dropped after.
+    peers_pgqueuer() {
+        local measure=$1 pass=$2 batch=$3 database=pgqueuer_$1_$2
+        repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -c "CREATE DATABASE $database"
+        peers_sample "[$measure, pass $pass] pgqueuer batch $batch"
+        timeout 300 "$peers_python" "$repo_root/scripts/peers/pgqueuer_burndown.py" \
+            --dsn "$(repro_peers_dsn "$database")" --jobs "$peers_tasks" --workers "$peers_workers" \
+            --batch "$batch" | tee "$peers_log"
+        repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" postgres -c "DROP DATABASE $database"
+        peers_record "$measure" pgqueuer "$pass" "$(repro_peers_rate "$peers_log")"
+        peers_record commits "pgqueuer$batch" "$pass" "$(awk '/^commits\/job:/ {print $2}' "$peers_log")"
+    }
+
+    # peers_mlflow PASS
+    peers_mlflow() {
+        local pass=$1
+        peers_sample "[ingest, pass $pass] MLflow"
+        timeout 300 "$peers_python" "$repo_root/scripts/peers/mlflow_ingest.py" --url "$REPRO_MLFLOW_URL" \
+            --clients "$peers_workers" --seconds "${BENCH_PEERS_INGEST_SECONDS:-20}" --metrics 10 | tee "$peers_log"
+        peers_record ingest mlflow "$pass" "$(repro_peers_rate "$peers_log")"
+    }
+
+    # peers_pair PASS A B: runs the two commands (quoted strings) back to back, A first in odd passes.
+    peers_pair() {
+        if (($1 % 2 == 1)); then
+            eval "$2"
+            eval "$3"
+        else
+            eval "$3"
+            eval "$2"
+        fi
+    }
+
+    # Queues: the sides of a pass run back to back, ReproGrid first in odd passes and second in even ones.
+    for pass in $(seq "$peers_passes"); do
+        peers_pair "$pass" "peers_reprogrid batch10 reprogrid $pass --tasks $peers_tasks --batch 10" \
+            "peers_pgqueuer batch10 $pass 10"
+        peers_pair "$pass" "peers_reprogrid batch50 reprogrid $pass --tasks $peers_tasks --batch 50" \
+            "peers_pgqueuer batch50 $pass 100"
+    done
+
+    # Ingestion: the MLflow server runs only for this part, so its idle workers stay out of the queue runs.
+    repro_peers_mlflow_start "$peers_venv"
+    # /health answers before the server is done starting: its job consumers (seven processes) start after
+    # it, and its workers import lazily. Measured right away, a trial recorded 5 runs/s, against 22–31 once
+    # settled. So it settles, then runs an unrecorded warm-up pass.
+    sleep "${BENCH_PEERS_MLFLOW_SETTLE:-20}"
+    echo "==> MLflow warm-up (not recorded)"
+    timeout 120 "$peers_python" "$repo_root/scripts/peers/mlflow_ingest.py" --url "$REPRO_MLFLOW_URL" \
+        --clients "$peers_workers" --seconds 5 --metrics 10
+    for pass in $(seq "$peers_passes"); do
+        peers_pair "$pass" \
+            "peers_reprogrid ingest reprogrid $pass --tasks ${BENCH_PEERS_INGEST_TASKS:-10000} --batch 10 --metrics 10" \
+            "peers_mlflow $pass"
+    done
+    repro_peers_mlflow_stop
+
+    # Never measured in a release build before (BENCHMARKS.md, "Not measured"): the cycle request and the
+    # prepared lease statement, one batch-10 run each, right after a default run.
+    # Only if time allows: the whole run should stay well under 20 minutes (about 7.5 on a quiet machine).
+    if [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]] && ((SECONDS - peers_started > ${BENCH_PEERS_BUDGET:-720})); then
+        echo "==> skipping the --cycle and --unprepared runs: $((SECONDS - peers_started)) s already, more than \
+BENCH_PEERS_BUDGET=${BENCH_PEERS_BUDGET:-720} s"
+    elif [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]]; then
+        peers_reprogrid variant "default (lease and result requests, prepared)" 1 --tasks "$peers_tasks" --batch 10
+        peers_reprogrid variant "--cycle (results with the next lease)" 1 --tasks "$peers_tasks" --batch 10 --cycle
+        peers_reprogrid variant "--unprepared (lease parsed and planned per call)" 1 --tasks "$peers_tasks" \
+            --batch 10 --unprepared
+    fi
+
+    echo "==> peers: $((SECONDS - peers_started)) s, load average $(cut -d' ' -f1-3 /proc/loadavg); figures in $peers_figures"
+    python3 "$repo_root/scripts/peers/summary.py" "$peers_figures"
 fi

@@ -56,6 +56,9 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     @Flag(help: "Send the lease statement unnamed (parsed and planned per call) instead of prepared, to measure the difference.")
     var unprepared = false
 
+    @Option(help: "Metrics in every result (default 1, `score`); 10 measures result ingestion as issue 16 asks.")
+    var metrics = 1
+
     @Option(help: "End the timed run after this many accepted tasks, leaving the rest queued (default: every task). With --tasks 1000000 it measures leasing with a deep queue.")
     var stopAfter: Int?
 
@@ -72,8 +75,11 @@ struct LeaseBenchCommand: AsyncParsableCommand {
         guard databaseURL != nil || maintenanceURL != nil else {
             throw ValidationError("Pass --database-url or --maintenance-url.")
         }
-        guard workers >= 1, tasks >= 1, (1...50).contains(batch), poolSize >= 2, pgbenchSeconds >= 1, timeLimit >= 1 else {
-            throw ValidationError("workers, tasks, pool size and durations must be positive; batch 1…50.")
+        guard workers >= 1, tasks >= 1, (1...50).contains(batch), poolSize >= 2, pgbenchSeconds >= 1, timeLimit >= 1,
+            (1...100).contains(metrics)
+        else {
+            throw ValidationError(
+                "workers, tasks, pool size and durations must be positive; batch 1…50; metrics 1…100.")
         }
     }
 
@@ -93,7 +99,7 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(database: BenchDatabase, logger: Logger) async throws {
-        print("== lease → result\(cycle ? " (one cycle request)" : "")\(unprepared ? " (unprepared lease)" : ""): \(workers) workers, \(tasks) tasks, batch \(batch), database \(database.url.database ?? "?")")
+        print("== lease → result\(cycle ? " (one cycle request)" : "")\(unprepared ? " (unprepared lease)" : ""): \(workers) workers, \(metrics) metric\(metrics == 1 ? "" : "s") per result, \(tasks) tasks, batch \(batch), database \(database.url.database ?? "?")")
         let coordinator = try await InProcessCoordinator.start(
             database: database.url, tasks: tasks, poolSize: poolSize, authCacheTTL: .seconds(authCacheSeconds),
             preparedStatements: !unprepared, logger: logger)
@@ -152,7 +158,7 @@ struct LeaseBenchCommand: AsyncParsableCommand {
             for token in setup.workerTokens {
                 let worker = SimulatedWorker(
                     client: CoordinatorClient(baseURL: setup.baseURL, key: token, http: http), batch: batch,
-                    waitSeconds: 1, progress: progress, deadline: deadline, cycle: cycle)
+                    waitSeconds: 1, progress: progress, deadline: deadline, cycle: cycle, metricCount: metrics)
                 group.addTask { try await worker.run() }
             }
             var all: [SimulatedWorker.Measurements] = []

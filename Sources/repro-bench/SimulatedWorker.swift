@@ -23,18 +23,30 @@ struct SimulatedWorker: Sendable {
     /// Results travel with the next lease request (`POST /v1/leases/cycle`), as the worker does by
     /// default; otherwise lease and results are two requests (`POST /v1/leases`, `POST /v1/results`).
     var cycle = false
+    /// Metrics every result reports: `score` (the study's claim) and `metric_1`… for the rest.
+    var metricCount = 1
 
     /// Runs the loop; returns early (without error) when the run is complete, even mid-request.
     func run() async throws -> Measurements {
         cycle ? try await runCycles() : try await runSeparately()
     }
 
-    static func results(for leases: [TaskLease]) -> [TaskResult] {
-        leases.map { lease in
+    static func results(for leases: [TaskLease], metricCount: Int = 1) -> [TaskResult] {
+        let metrics = Self.metrics(count: metricCount)
+        return leases.map { lease in
             TaskResult(
                 taskID: lease.taskID, leaseID: lease.leaseID, outcome: .succeeded, exitCode: 0, durationSeconds: 0,
-                metrics: ["score": 0.5], error: nil, logTail: nil, fingerprint: nil, hardwareClass: "bench-cpu")
+                metrics: metrics, error: nil, logTail: nil, fingerprint: nil, hardwareClass: "bench-cpu")
         }
+    }
+
+    /// `score` plus `metric_1`…`metric_{count-1}`: the ingestion benchmark of issue 16 sends 10 per run.
+    static func metrics(count: Int) -> [String: Double] {
+        var metrics = ["score": 0.5]
+        for index in stride(from: 1, to: count, by: 1) {
+            metrics["metric_\(index)"] = Double(index) / 10
+        }
+        return metrics
     }
 
     /// One request per cycle: the previous batch's results and the next lease. Its latency counts as a
@@ -56,7 +68,7 @@ struct SimulatedWorker: Sendable {
                 }
                 measurements.accepted += accepted
                 progress.add(accepted: accepted)
-                pending = Self.results(for: answer.lease.leases)
+                pending = Self.results(for: answer.lease.leases, metricCount: metricCount)
                 if answer.lease.leases.isEmpty && accepted == 0 {
                     measurements.emptyLeases += 1
                 } else {
@@ -83,7 +95,7 @@ struct SimulatedWorker: Sendable {
                     continue
                 }
                 measurements.leaseLatencies.append(clock.now - leaseStart)
-                let results = Self.results(for: leases)
+                let results = Self.results(for: leases, metricCount: metricCount)
                 let resultStart = clock.now
                 let receipts = try await client.submitResults(results)
                 measurements.resultLatencies.append(clock.now - resultStart)

@@ -76,7 +76,7 @@ struct DashboardBrowser {
 
 /// A coordinator for the dashboard tests, optionally with `--public-read`.
 enum DashboardHarness {
-    static func run(publicRead: Bool, cookieSecure: Bool = false, _ body: @Sendable (CoordinatorHarness) async throws -> Void)
+    static func run(publicRead: Bool, cookieSecure: Bool = false, _ body: @escaping @Sendable (CoordinatorHarness) async throws -> Void)
         async throws
     {
         try await CoordinatorHarness.run(

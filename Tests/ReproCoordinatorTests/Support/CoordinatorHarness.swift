@@ -6,12 +6,19 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import ReproCore
+import Synchronization
 import Testing
 
 @testable import ReproCoordinator
 
 /// A coordinator on a fresh database, driven in-process through Hummingbird's test client.
 struct CoordinatorHarness {
+    /// How long the services may take to stop after the test body (the coordinator's default grace is 15 s).
+    static let shutdownBound: Duration = .seconds(90)
+
+    /// The services did not stop within ``shutdownBound``.
+    struct ShutdownHung: Error {}
+
     static let adminKey = "rg_test_admin_key_0123456789abcdefghijklmnopqrstuv"
 
     let services: CoordinatorServices
@@ -24,7 +31,7 @@ struct CoordinatorHarness {
         policy: LeasePolicy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600),
         limits: SpecLimits = .default, testing: TestingSetup = .router, authCacheTTL: Duration = .zero,
         label: String = "test.coordinator", configure: (inout CoordinatorConfiguration) -> Void = { _ in },
-        _ body: @Sendable (CoordinatorHarness) async throws -> T
+        _ body: @escaping @Sendable (CoordinatorHarness) async throws -> T
     ) async throws -> T {
         var logger = Logger(label: label)
         logger.logLevel = .warning
@@ -46,11 +53,36 @@ struct CoordinatorHarness {
             watch.enter("building the application")
             let (app, services) = try await buildApplication(configuration: configuration, logger: logger)
             watch.enter("starting services and migrating")
-            let value = try await app.test(testing) { client in
-                watch.enter("running the test body")
-                let value = try await body(CoordinatorHarness(services: services, client: client, database: database))
-                watch.enter("shutting services down")
-                return value
+            // The shutdown is bounded as the coordinator's own is (`maximumGracefulShutdownDuration` and
+            // `maximumCancellationDuration` of its service group, Application+run.swift), which HummingbirdTesting's
+            // `app.test` does not set: a service that does not stop is reported and left behind, and the test
+            // keeps the result of its body. Seen twice in loaded full runs, never alone; the cause is open.
+            let finished = Mutex<T?>(nil)
+            let timer = Mutex<Task<Void, Never>?>(nil)
+            defer { timer.withLock { $0?.cancel() } }
+            let value: T
+            do {
+                value = try await Deadline(nil).run { handle in
+                    try await app.test(testing) { client in
+                        watch.enter("running the test body")
+                        let value = try await body(CoordinatorHarness(services: services, client: client, database: database))
+                        watch.enter("shutting services down")
+                        finished.withLock { $0 = value }
+                        timer.withLock {
+                            $0 = Task {
+                                guard (try? await Task.sleep(for: Self.shutdownBound)) != nil else { return }
+                                handle.abandon(ShutdownHung())
+                            }
+                        }
+                        return value
+                    }
+                }
+            } catch is ShutdownHung {
+                let test = Test.current?.name ?? "(no test)"
+                FileHandle.standardError.write(
+                    Data("SHUTDOWN-HANG: the services of test \(test) did not stop within \(Self.shutdownBound); left behind\n".utf8))
+                guard let kept = finished.withLock({ $0 }) else { throw ShutdownHung() }
+                value = kept
             }
             watch.enter("dropping the database")
             try await database.drop()

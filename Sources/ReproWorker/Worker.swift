@@ -225,7 +225,10 @@ public actor Worker {
                 }
                 backPressureShown = false
                 let wait = configuration.leaseWait
-                let held = leasesInDoubt ? Array(running.keys) + Array(undelivered.keys) : nil
+                // Over the limit the list is left out (the coordinator would refuse the request, and this loop
+                // would retry it for ever): lost leases then wait for their TTL, as before decision 0016.
+                let holding = Array(running.keys) + Array(undelivered.keys)
+                let held = leasesInDoubt && holding.count <= LeaseRequest.maxHeld ? holding : nil
                 let request = Task { [client, allowNetwork = configuration.allowNetwork, cycle = configuration.cycle] in
                     guard cycle else {
                         return CycleResponse(

@@ -5,7 +5,7 @@ import ReproCore
 
 extension TaskQueue {
     /// The most lease ids a request may name as held: a worker's slots plus its spool, with room to spare.
-    public static let maxHeld = 5000
+    public static let maxHeld = LeaseRequest.maxHeld
 
     /// Up to `max` of `worker`'s leases that it does not name in `held`, sent again with their expiry
     /// renewed (``ResendStatement``, decision 0016).

@@ -60,6 +60,8 @@ public struct LeaseRequest: Codable, Sendable {
     /// after the worker starts. Tasks leased to this worker that are not in the list are sent again
     /// (decision 0016). Missing (the usual case) means "nothing lost", and costs no statement.
     public var held: [UUID]?
+    /// The most lease ids `held` may list (the coordinator answers more with 400).
+    public static let maxHeld = 5000
 
     enum CodingKeys: String, CodingKey {
         case max, wait, held

@@ -61,6 +61,7 @@ struct DatabaseCrashTests {
         for round in 1...Self.rounds {
             let calls = CallLog()
             let leases = try await Self.leaseBatches(coordinator, tokens: tokens, calls: calls)
+            print("database crash round \(round): leased \(leases.map(\.count))")
             let batches = leases.map { $0.map(Self.result) }
             lastBatches = batches
             // The crash goes out together with the batches: spawning pg_ctl takes longer than the
@@ -76,7 +77,8 @@ struct DatabaseCrashTests {
             let unavailable = all.filter { $0.status == 503 }
             print(
                 "database crash round \(round): \(all.count) requests, \(unavailable.count) answered 503, slowest "
-                    + String(format: "%.2f s", all.map(\.seconds).max() ?? 0))
+                    + String(format: "%.2f s", all.map(\.seconds).max() ?? 0) + "; over 2 s: "
+                    + "\(all.filter { $0.seconds > 2 })")
             Self.expectBounded(all, round: round)
         }
 
@@ -86,6 +88,7 @@ struct DatabaseCrashTests {
         let caughtUp = try await withPostgresClient(configuration) { client in
             let accepted = try await Self.count(client, "SELECT count(*) FROM runs WHERE accepted")
             #expect(accepted == total, "one accepted run per task")
+            if accepted != total { try await Self.printTasks(client) }
             // The maintainer recomputes within a second of a change when it is healthy; a stuck one
             // never does, so a minute separates the two on any machine.
             let deadline = ContinuousClock.now + .seconds(60)
@@ -212,6 +215,21 @@ struct DatabaseCrashTests {
         let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
         for try await count in rows.decode(Int.self) { return count }
         return 0
+    }
+
+    /// What became of the tasks without an accepted run: their state, attempts and worker, so a failure
+    /// says which way they were lost.
+    static func printTasks(_ client: PostgresClient) async throws {
+        let rows = try await client.query(
+            """
+            SELECT t.state::text, t.attempts, coalesce(w.name, '-'), count(*)::int FROM tasks t
+            LEFT JOIN workers w ON w.id = t.worker_id
+            WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.task_id = t.id AND r.accepted)
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+            """)
+        for try await (state, attempts, worker, count) in rows.decode((String, Int, String, Int).self) {
+            print("database crash: \(count) tasks without a run: state \(state), attempts \(attempts), worker \(worker)")
+        }
     }
 
     /// The runs behind the stored score, or nil while the preprint is marked stale.

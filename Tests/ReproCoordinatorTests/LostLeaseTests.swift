@@ -70,6 +70,63 @@ struct LostLeaseTests {
         }
     }
 
+    @Test("a resend waits for a lease of the same worker still running on the server, and sends it")
+    func resendWaitsForALeaseInFlight() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits", "wine"], seeds: 3), key: researcher)
+            let worker = try await harness.worker(name: "late-commit")
+            let queue = harness.services.queue
+
+            // The lease of a request that gave up at its deadline, still running on the server: its
+            // statement has taken its rows (and the worker's fence) and will commit after the worker,
+            // told 503, has already asked again.
+            let inFlight = OpenTransaction()
+            let late = Task {
+                try await harness.database.client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: harness.database.logger)
+                    let rows = try await LeaseStatement(
+                        worker: worker.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0, allowNetwork: false,
+                        ttlSeconds: 60
+                    ).run(on: connection, prepared: false, logger: harness.database.logger)
+                    let leases = try await queue.leases(from: rows)
+                    await inFlight.opened()
+                    await inFlight.waitForCommit()
+                    try await connection.query("COMMIT", logger: harness.database.logger)
+                    return leases
+                }
+            }
+            await inFlight.waitUntilOpen()
+
+            // The boundary off: the resend statement alone, beside the open lease, sees none of its rows
+            // (not committed yet, and locked): the worker's retry would lease other tasks, and these two
+            // would stay leased to it, unknown, until their TTL.
+            let unfenced = try await harness.database.client.withConnection { connection in
+                try await queue.leases(
+                    from: ResendStatement(worker: worker.workerID, held: [], max: 5, ttlSeconds: 60)
+                        .run(on: connection, prepared: false, logger: harness.database.logger))
+            }
+            #expect(unfenced.isEmpty)
+
+            // The boundary on: the worker's retry names what it holds (nothing); its resend waits on the
+            // fence until the late lease commits, then answers exactly those leases.
+            let retry = Task {
+                let answer: LeaseResponse = try await harness.call(
+                    .post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 2, wait: 0, held: []))
+                return answer
+            }
+            try await Task.sleep(for: .milliseconds(500))
+            await inFlight.commit()
+            let lost = try await late.value
+            let answer = try await retry.value
+            #expect(lost.count == 2)
+            #expect(answer.leases.map(\.leaseID) == lost.map(\.leaseID))
+            #expect(try await leasedTo(harness, worker.workerID) == Set(lost.map(\.taskID)))
+        }
+    }
+
     @Test("held is checked: more than the limit, or not lease ids, is 400 naming the field")
     func heldIsValidated() async throws {
         try await CoordinatorHarness.run { harness in
@@ -99,5 +156,35 @@ struct LostLeaseTests {
         var ids: Set<Int64> = []
         for try await id in rows.decode(Int64.self) { ids.insert(id) }
         return ids
+    }
+}
+
+/// A transaction held open by one task while another checks what it sees.
+actor OpenTransaction {
+    private var isOpen = false
+    private var committing = false
+    private var openWaiters: [CheckedContinuation<Void, Never>] = []
+    private var commitWaiters: [CheckedContinuation<Void, Never>] = []
+
+    func opened() {
+        isOpen = true
+        openWaiters.forEach { $0.resume() }
+        openWaiters = []
+    }
+
+    func waitUntilOpen() async {
+        if isOpen { return }
+        await withCheckedContinuation { openWaiters.append($0) }
+    }
+
+    func commit() {
+        committing = true
+        commitWaiters.forEach { $0.resume() }
+        commitWaiters = []
+    }
+
+    func waitForCommit() async {
+        if committing { return }
+        await withCheckedContinuation { commitWaiters.append($0) }
     }
 }

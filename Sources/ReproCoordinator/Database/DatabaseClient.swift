@@ -85,6 +85,14 @@ public struct DatabaseClient: Sendable {
                                 throw StaleConnection()
                             }
                             held.hold(connection)
+                            // A call abandoned (its deadline passed, its caller went) while it waited for
+                            // this connection must not start: nobody would hear its answer, yet a statement
+                            // that commits would stand (a lease nobody knows of, decision 0016). After
+                            // `hold`: an expiry that found no connection to close has cancelled the work.
+                            if Task.isCancelled {
+                                held.release()
+                                throw CancellationError()
+                            }
                             CoordinatorMetrics.connectionInUse(1)
                             defer { CoordinatorMetrics.connectionInUse(-1) }
                             // Once the connection closes, the next statement the body writes may be

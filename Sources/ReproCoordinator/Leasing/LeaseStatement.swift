@@ -11,7 +11,15 @@ import PostgresNIO
 struct LeaseStatement: QueueStatement {
     typealias Row = PostgresRow
 
-    static let name = "repro_lease_v1"
+    static let name = "repro_lease_v2"
+
+    /// The class of the advisory lock each lease statement holds, shared, on its worker until it commits
+    /// ("RGLF"; the two-key form, apart from the single-key locks elsewhere). A resend takes it exclusively
+    /// first (``ResendStatement/fence``), so it waits for a lease of the same worker that is still running
+    /// on the server, typically one whose request already gave up at its deadline and whose commit will
+    /// stand, and then sees that lease as lost instead of leasing past it (decision 0016). Only the
+    /// worker's own key: leases of different workers never wait for each other.
+    static let fenceClass: Int32 = 0x5247_4C46
 
     let worker: UUID
     let max: Int
@@ -21,10 +29,12 @@ struct LeaseStatement: QueueStatement {
     let ttlSeconds: Double
 
     static let sql = """
-        WITH candidates AS (
+        WITH fence AS MATERIALIZED (
+            SELECT pg_advisory_xact_lock_shared(\(fenceClass), hashtext($4::text))
+        ), candidates AS (
             SELECT t.id, t.study_id, t.seed_group
             FROM tasks t
-            WHERE t.state = 'queued' AND t.not_before <= now()
+            WHERE EXISTS (SELECT FROM fence) AND t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= $1 AND (t.memory_bytes <= $2 OR $2 = 0)
               AND (NOT t.network OR $3)
               AND (t.group_size = 1 OR NOT EXISTS (

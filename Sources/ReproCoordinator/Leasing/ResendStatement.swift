@@ -9,6 +9,12 @@ import PostgresNIO
 /// results, the next request of a worker that was left in doubt names what it holds, and this
 /// statement answers the difference with the same lease ids and attempts, their expiry renewed.
 ///
+/// A lease of the same worker may still be running on the server while this runs: its request gave up at
+/// the deadline (the connection closed under it), yet a statement the server already executes commits
+/// anyway. So a resend first takes the worker's lease fence exclusively (``fence``, in the same
+/// transaction): it waits until such a lease has committed or rolled back, and its own statement, run
+/// after that, sees the outcome.
+///
 /// Fenced by worker: only this worker's own leases, and only while still leased. Rows are locked in
 /// id order with SKIP LOCKED, so a result or heartbeat of the same task running at this moment wins
 /// and the lease is simply not resent this time.
@@ -39,6 +45,12 @@ struct ResendStatement: QueueStatement {
             RETURNING \(LeaseStatement.leasedColumns)
         ), \(LeaseStatement.answer)
         """
+
+    /// Waits for the worker's lease statements running now (each holds the fence shared) and keeps them
+    /// out until the transaction ends. Must run in the resend's transaction, before the resend.
+    static func fence(_ worker: UUID) -> PostgresQuery {
+        "SELECT pg_advisory_xact_lock(\(LeaseStatement.fenceClass), hashtext(\(worker)::text))"
+    }
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = PostgresBindings(capacity: 4)

@@ -22,7 +22,8 @@ extension TaskQueue {
             connection -> (receipts: [ResultReceipt], leases: [TaskLease]) in
             let receipts = try await record(results: results, worker: worker, on: connection)
             guard max > 0 else { return (receipts, []) }
-            // The resend locks only this worker's leased rows, in id order with SKIP LOCKED, like the lease.
+            // The resend first waits on the worker's lease fence (a lease of this worker still running on the
+            // server), then locks only this worker's leased rows, in id order with SKIP LOCKED, like the lease.
             var resent: [TaskLease] = []
             if let held { resent = try await resend(worker: worker, held: held, max: max, on: connection) }
             guard resent.count < max else { return (receipts, resent) }

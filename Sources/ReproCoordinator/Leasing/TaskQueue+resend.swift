@@ -11,7 +11,7 @@ extension TaskQueue {
     /// renewed (``ResendStatement``, decision 0016).
     func resend(worker: UUID, held: [UUID], max: Int) async throws -> [TaskLease] {
         guard max > 0 else { return [] }
-        return try await client.withConnection { connection in
+        return try await client.withTransaction { connection in
             try await self.resend(worker: worker, held: held, max: max, on: connection)
         }
     }
@@ -19,6 +19,7 @@ extension TaskQueue {
     /// ``resend(worker:held:max:)`` on a connection, inside its caller's transaction (the worker's cycle).
     func resend(worker: UUID, held: [UUID], max: Int, on connection: PostgresConnection) async throws -> [TaskLease] {
         guard max > 0 else { return [] }
+        try await connection.query(ResendStatement.fence(worker), logger: logger)
         let statement = ResendStatement(worker: worker, held: held, max: max, ttlSeconds: policy.ttlSeconds)
         let leases = try await leases(from: try await statement.run(on: connection, prepared: policy.preparedStatements, logger: logger))
         log(resent: leases, worker: worker)

@@ -185,6 +185,65 @@ struct ReliabilityQuarantineTests {
         }
     }
 
+    @Test("a quarantined worker leases nothing on any route and is told why; its cycle's results are still recorded")
+    func quarantineGatesEveryLease() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 6), key: researcher)
+            let flagged = try await harness.worker(name: "flagged")
+            let ofAccount = try await harness.worker(name: "of-account")
+            let clean = try await harness.worker(name: "clean")
+            let first: LeaseResponse = try await harness.call(
+                .post, "/v1/leases", key: flagged.token, json: LeaseRequest(max: 1, wait: 0))
+            let _: QuarantineOutcome = try await harness.call(
+                .post, "/v1/workers/\(flagged.workerID)/quarantine", key: CoordinatorHarness.adminKey,
+                json: QuarantineRequest(reason: "flagged by hand"))
+            let owner = try #require(try await Self.workers(harness)[ofAccount.workerID]?.ownerAccountID)
+            let _: QuarantineOutcome = try await harness.call(
+                .post, "/v1/accounts/\(owner)/quarantine", key: CoordinatorHarness.adminKey,
+                json: QuarantineRequest(reason: "account flagged"))
+
+            // The lease statement itself leases them nothing while tasks are queued: the gate is in it.
+            let queue = harness.services.queue
+            for worker in [flagged, ofAccount] {
+                #expect(try await queue.lease(worker: worker.workerID, max: 3, memoryBytes: 8 << 30, gpus: 0).isEmpty)
+            }
+            // Each route tells why.
+            for (worker, reason) in [(flagged, "flagged by hand"), (ofAccount, "account flagged")] {
+                for (path, json) in [
+                    ("/v1/leases", try WireCoding.encoder().encode(LeaseRequest(max: 2, wait: 0))),
+                    ("/v1/leases/cycle", try WireCoding.encoder().encode(CycleRequest(results: [], max: 2, wait: 5))),
+                ] {
+                    let refused = try await harness.request(.post, path, key: worker.token, body: json)
+                    #expect(refused.status == .forbidden, "\(path)")
+                    #expect(try CoordinatorHarness.problem(refused).detail.contains(reason), "\(path)")
+                }
+            }
+            // A cycle carrying results: they are recorded (the worker's spool needs its receipts), no task is
+            // leased, and the request does not wait out its long-poll for nothing.
+            let started = ContinuousClock.now
+            let cycle: CycleResponse = try await harness.call(
+                .post, "/v1/leases/cycle", key: flagged.token,
+                json: CycleRequest(results: first.leases.map { LeaseLifecycleTests.result($0) }, max: 2, wait: 20))
+            #expect(cycle.lease.leases.isEmpty)
+            #expect(ContinuousClock.now - started < .seconds(15))
+            // The receipt is the one `POST /v1/results` gives for the same result (its lease was requeued by
+            // the quarantine, so it no longer counts), not a refusal of the request.
+            let alone: ResultBatchReceipt = try await harness.call(
+                .post, "/v1/results", key: flagged.token,
+                json: ResultBatch(results: first.leases.map { LeaseLifecycleTests.result($0) }))
+            #expect(cycle.results.map(\.status) == alone.results.map(\.status))
+            #expect(cycle.results.count == 1)
+
+            // The boundary off: a worker nobody quarantined leases from the same queue.
+            let leased: LeaseResponse = try await harness.call(
+                .post, "/v1/leases", key: clean.token, json: LeaseRequest(max: 3, wait: 0))
+            #expect(leased.leases.count == 3)
+        }
+    }
+
     @Test("spot-checked seeds get an extra replica on a worker of another volunteer account")
     func spotCheckNeedsAnotherAccount() async throws {
         try await CoordinatorHarness.run { harness in

@@ -62,9 +62,10 @@ struct WorkerController: Sendable {
             throw Problem.badRequest("wait must be between 0 and \(Int(policy.maxWaitSeconds)) seconds.", field: "wait")
         }
         try Self.validate(held: body.held)
-        // A quarantined worker (or a worker of a quarantined account) gets nothing, and is told why. Checked
-        // before the request's first lease statement only: a poll that makes none (the worker already
-        // looked in vain and nothing changed since, a quarantine included, as it notifies) leases nothing.
+        // A quarantined worker (or a worker of a quarantined account) gets nothing (the lease statement's
+        // gate), and is told why when its first statement found nothing: a poll that makes none (the worker
+        // already looked in vain and nothing changed since, a quarantine included, as it notifies) leases
+        // nothing either.
         let quarantines = self.quarantines
         var leases = try await engine.lease(
             worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
@@ -119,9 +120,8 @@ struct WorkerController: Sendable {
                     admit: admit)
                 : []
         } else {
-            // Checked before anything is written, as on the lease route: a quarantined worker's results are
-            // still taken by `POST /v1/results`, which its spool falls back to.
-            if body.max > 0 { try await admit() }
+            // A quarantined worker's results are recorded as on `POST /v1/results`; the cycle's lease
+            // statement leases it nothing (its gate), and it is told why on its next request without results.
             let recorded = try await queue.cycle(
                 results: body.results, worker: worker, max: body.max, memoryBytes: identity.workerMemoryBytes,
                 gpus: identity.workerGPUs, allowNetwork: body.allowNetwork, held: body.held)
@@ -131,7 +131,11 @@ struct WorkerController: Sendable {
             if client?.isClosed == true {
                 try await engine.handBack(leases, worker: worker)
                 leases = []
-            } else if leases.isEmpty, body.max > 0, body.wait > 0 {
+            } else if leases.isEmpty, body.max > 0, body.wait > 0,
+                try await quarantines.quarantineReason(worker: worker) == nil
+            {
+                // Not for a quarantined worker, which would wait for nothing: its results are acknowledged
+                // now, and its next request, without results, is refused with the reason.
                 leases = try await engine.lease(
                     worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
                     allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client)

@@ -26,8 +26,10 @@ public struct LeaseEngine: Sendable {
 
     /// Leases up to `max` tasks for `worker`, waiting up to `wait` seconds for some to appear; tasks
     /// that need the network only when `allowNetwork`. `client` is the HTTP connection the answer
-    /// goes to, when the server can watch it. `admit` runs once before the first lease statement of
-    /// the request (the quarantine check), and not at all when the request makes none. `held`, when the
+    /// goes to, when the server can watch it. `admit` (the quarantine check) throws the answer for a
+    /// worker that may not lease. The lease statement itself leases nothing to such a worker, so `admit`
+    /// runs only to say why: once, after the request's first lease statement that found nothing (and
+    /// before a resend), not at all when the request makes none or leases something. `held`, when the
     /// worker sends it, lists the leases it holds: its others were lost in transit and are answered
     /// first (decision 0016).
     public func lease(
@@ -80,10 +82,6 @@ public struct LeaseEngine: Sendable {
             // This worker already looked in vain and nothing was queued, requeued or became due since,
             // nor did the probe see the queue change: looking again would find nothing (issue 10, part 4).
             if !looks.isFresh(key, at: stamp) {
-                if !admitted {
-                    try await admit?()
-                    admitted = true
-                }
                 let leases: [TaskLease]
                 do {
                     leases = try await queue.lease(
@@ -99,6 +97,11 @@ public struct LeaseEngine: Sendable {
                         return []
                     }
                     return leases
+                }
+                // Nothing for this worker: a quarantine (the statement's gate) is told now, not waited out.
+                if !admitted {
+                    try await admit?()
+                    admitted = true
                 }
                 looks.recordEmpty(key, at: stamp)
             }

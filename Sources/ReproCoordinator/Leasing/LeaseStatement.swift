@@ -5,13 +5,17 @@ import PostgresNIO
 /// and plans it once per connection instead of once per lease. `LeasePolicy.preparedStatements` off sends
 /// the same text as an unnamed statement (what the benchmark compares against).
 ///
-/// How it picks tasks is said at ``TaskQueue/lease(worker:max:memoryBytes:gpus:allowNetwork:)``. It
+/// How it picks tasks is said at ``TaskQueue/lease(worker:max:memoryBytes:gpus:allowNetwork:)``. A
+/// quarantined worker (or one of a quarantined account, decision 0008) gets nothing from it: the check is
+/// a one-time gate of this statement, not a query of its own before it (issue 16: that was a second pool
+/// call, parsed and planned each time, on every lease request), and it cannot race the lease. Why a worker
+/// got nothing is asked only when it got nothing (``LeaseEngine``). It
 /// returns the study's job and manifest on the first row of each study only (decision 0014): a batch of
 /// 50 leases of one study carries them once.
 struct LeaseStatement: QueueStatement {
     typealias Row = PostgresRow
 
-    static let name = "repro_lease_v2"
+    static let name = "repro_lease_v3"
 
     /// The class of the advisory lock each lease statement holds, shared, on its worker until it commits
     /// ("RGLF"; the two-key form, apart from the single-key locks elsewhere). A resend takes it exclusively
@@ -34,7 +38,11 @@ struct LeaseStatement: QueueStatement {
         ), candidates AS (
             SELECT t.id, t.study_id, t.seed_group
             FROM tasks t
-            WHERE EXISTS (SELECT FROM fence) AND t.state = 'queued' AND t.not_before <= now()
+            WHERE EXISTS (SELECT FROM fence) AND NOT EXISTS (
+                    SELECT FROM quarantines q
+                    WHERE q.released_at IS NULL
+                      AND (q.worker_id = $4 OR q.account_id = (SELECT w.owner_account_id FROM workers w WHERE w.id = $4)))
+              AND t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= $1 AND (t.memory_bytes <= $2 OR $2 = 0)
               AND (NOT t.network OR $3)
               AND (t.group_size = 1 OR NOT EXISTS (

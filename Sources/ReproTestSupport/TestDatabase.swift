@@ -35,12 +35,7 @@ public struct TestDatabase: Sendable {
     public let logger: Logger
 
     private let maintenance: DatabaseURL
-    private let runTask: Task<Void, Never>
-    /// Set when the client's `run()` has returned.
-    private let stopped: StopFlag
-
-    /// How long ``drop()`` waits for the client to stop.
-    static let stopBound: Duration = .seconds(30)
+    private let running: RunningClient
 
     /// A logger for tests: warnings and errors only, so test output stays readable.
     public static var defaultLogger: Logger {
@@ -63,31 +58,15 @@ public struct TestDatabase: Sendable {
         var configuration = try url.configuration()
         // Many suites run in parallel against one cluster; a few connections each is plenty.
         configuration.options.maximumConnections = 8
-        let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger(logger))
-        let stopped = StopFlag()
-        let runTask = Task {
-            await client.run()
-            stopped.set()
-        }
+        let running = RunningClient(configuration, logger: logger)
         return TestDatabase(
-            name: name, url: url.urlString, client: client, logger: logger, maintenance: maintenance,
-            runTask: runTask, stopped: stopped)
+            name: name, url: url.urlString, client: running.client, logger: logger, maintenance: maintenance,
+            running: running)
     }
 
     /// Stops the client and drops the database, ending any session still connected to it.
     public func drop() async throws {
-        runTask.cancel()
-        // Bounded: a cancelled `PostgresClient.run()` was seen not to return in a loaded full run (the
-        // signed-task test, every process and session already gone), holding the suite until its time
-        // limit. The client is then left behind; the forced drop below ends whatever it still holds.
-        let deadline = ContinuousClock.now + Self.stopBound
-        while !stopped.isSet, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        if !stopped.isSet {
-            FileHandle.standardError.write(
-                Data("DROP-HANG: the client of test database \(name) did not stop within \(Self.stopBound); left behind\n".utf8))
-        }
+        await running.stop(what: "the client of test database \(name)")
         try await withPostgresClient(try maintenance.configuration(), logger: logger) { admin in
             try await admin.query(
                 PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"), logger: logger)
@@ -142,19 +121,52 @@ public func withPostgresClient<Result: Sendable>(
     isolation: isolated (any Actor)? = #isolation,
     _ body: (PostgresClient) async throws -> Result
 ) async throws -> Result {
-    let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger(logger))
-    let runTask = Task { await client.run() }
+    let running = RunningClient(configuration, logger: logger)
     let result: Result
     do {
-        result = try await body(client)
+        result = try await body(running.client)
     } catch {
-        runTask.cancel()
-        await runTask.value
+        await running.stop(what: "a maintenance client")
         throw error
     }
-    runTask.cancel()
-    await runTask.value
+    await running.stop(what: "a maintenance client")
     return result
+}
+
+/// A `PostgresClient` whose `run()` goes in a task of its own, stopped with a bounded wait.
+///
+/// Bounded because a cancelled `run()` was seen not to return in a loaded full run (the signed-task
+/// test, every process and session already gone), holding the suite until its time limit. Such a
+/// client is reported (`CLIENT-HANG:`) and left behind; a forced `DROP DATABASE` ends what it holds.
+struct RunningClient: Sendable {
+    let client: PostgresClient
+    private let task: Task<Void, Never>
+    private let stopped = StopFlag()
+
+    /// How long ``stop(what:)`` waits.
+    static let stopBound: Duration = .seconds(30)
+
+    init(_ configuration: PostgresClient.Configuration, logger: Logger) {
+        let client = PostgresClient(configuration: configuration, backgroundLogger: backgroundLogger(logger))
+        let stopped = self.stopped
+        self.client = client
+        task = Task {
+            await client.run()
+            stopped.set()
+        }
+    }
+
+    func stop(what: String) async {
+        task.cancel()
+        let deadline = ContinuousClock.now + Self.stopBound
+        while !stopped.isSet, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if !stopped.isSet {
+            FileHandle.standardError.write(
+                Data("CLIENT-HANG: \(what) did not stop within \(Self.stopBound); left behind\n".utf8))
+        }
+    }
 }
 
 /// The client's own logger, one level quieter than the test's: PostgresNIO warns when a query is

@@ -148,6 +148,7 @@ public struct StudyRepository: Sendable {
             }
             return (studyID, false, count, submission.studyState)
         }
+        if !stored.existing { TaskStatistics.refresh(after: stored.tasks, client: client, logger: logger) }
         logger.info(
             stored.existing ? "study already submitted" : "study submitted",
             metadata: [

@@ -8,7 +8,8 @@
 # (default 10) — each followed by pgbench with the lease statement on the same cluster — then the report
 # benchmark, and always stops the cluster afterwards. `idle` (BENCH_IDLE_WORKERS idle long-polling
 # workers, default 10000), `ghost` and `expand` (submitting a BENCH_EXPAND_TASKS-task study, default 1000000,
-# and database bytes per task against the command's length) run a release repro-coordinator as its own process.
+# and database bytes per task against the command's length) run a release repro-coordinator as its own process;
+# BENCH_DURABLE=1 runs their cluster with fsync, synchronous_commit and full_page_writes on.
 # `chaos` (not part of `all`: it is a fault run, not a speed figure) runs the outside chaos run of issue 10 with
 # debug builds of repro-coordinator, repro-worker and repro: 2 coordinators, 8 real workers, 1000 tasks, while
 # workers, coordinators and the cluster (`pg_ctl restart -m immediate`) are killed; BENCH_CHAOS_ARGS adds options
@@ -110,7 +111,8 @@ if [[ $which != peers ]]; then
     (cd "$repo_root" && swift build -c release --scratch-path .build-release --product repro-coordinator)
 fi
 bench="$repo_root/.build-release/release/repro-bench"
-coordinator="$repo_root/.build-release/release/repro-coordinator"
+# BENCH_COORDINATOR: another executable (e.g. a wrapper adding --database-deadline for a loaded machine).
+coordinator=${BENCH_COORDINATOR:-$repo_root/.build-release/release/repro-coordinator}
 
 echo "==> machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(free -h | awk '/^Mem:/ {print $2}') RAM, $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -130,7 +132,10 @@ on port $REPRO_PG_PORT (fsync=off, synchronous_commit=off)"
 fi
 
 if [[ $which == idle || $which == ghost || $which == expand || $which == all ]]; then
-    [[ -n ${REPRO_PG_ROOT:-} ]] || repro_pg_throwaway_start
+    # BENCH_DURABLE=1: fsync, synchronous_commit and full_page_writes on, as issue 16's goals are stated.
+    durable_args=()
+    [[ ${BENCH_DURABLE:-0} == 1 ]] && durable_args=(-c fsync=on -c synchronous_commit=on -c full_page_writes=on)
+    [[ -n ${REPRO_PG_ROOT:-} ]] || repro_pg_throwaway_start ${durable_args[@]+"${durable_args[@]}"}
     if [[ $which == idle || $which == all ]]; then
         (cd "$repo_root" && "$bench" idle --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator" \
             --workers "${BENCH_IDLE_WORKERS:-10000}" ${idle_args[@]+"${idle_args[@]}"})

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import ReproCore
 import Testing
@@ -46,5 +47,32 @@ struct TaskStatisticsTests {
             "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'tasks'")
         for try await done in rows.decode(Bool.self) { return done }
         return false
+    }
+}
+
+/// A submission's transaction gets time in proportion to the tasks it inserts (decision 0006, "Large
+/// submissions"): the per-call deadline and the request's budget both grow, so neither answers 503 to an
+/// insert that is merely large.
+@Suite("Submission deadline")
+struct SubmissionDeadlineTests {
+    @Test("one second more per 25 000 tasks, in the call's deadline and in the request's budget")
+    func extraTimeScales() throws {
+        #expect(TaskExpansion.extraTime(tasks: 1_000_000) == .seconds(40))
+        #expect(TaskExpansion.extraTime(tasks: 10_000) == .milliseconds(400))
+        #expect(TaskExpansion.extraTime(tasks: 6) == .zero)
+
+        let pool = PostgresClient(
+            configuration: .init(host: "127.0.0.1", username: "nobody", password: nil, database: nil, tls: .disable))
+        let client = DatabaseClient(pool, deadline: .seconds(10), logger: Logger(label: "test"))
+        let budget = DatabaseBudget(.seconds(10))
+        let (longer, limits) = try DatabaseBudget.$current.withValue(budget) { () throws -> (DatabaseClient, [Duration]) in
+            let longer = client.allowing(TaskExpansion.extraTime(tasks: 1_000_000))
+            return (longer, [try budget.limit(cap: longer.deadline), try budget.limit(cap: client.deadline)])
+        }
+        #expect(longer.deadline == .seconds(50))
+        #expect(limits[0] == .seconds(50))
+        // The boundary off: without it the call stops at the plain deadline, as the 503 did.
+        #expect(client.deadline == .seconds(10))
+        #expect(limits[1] == .seconds(10))
     }
 }

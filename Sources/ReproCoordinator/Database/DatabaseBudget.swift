@@ -25,6 +25,9 @@ public final class DatabaseBudget: Sendable {
         return min(cap, left)
     }
 
+    /// Adds `extra` (``DatabaseClient/allowing(_:)``).
+    func grant(_ extra: Duration) { remaining.withLock { $0 += extra } }
+
     /// Records time a call spent.
     func spend(_ elapsed: Duration) { remaining.withLock { $0 -= elapsed } }
 }

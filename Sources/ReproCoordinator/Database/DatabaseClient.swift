@@ -22,7 +22,7 @@ public struct DatabaseClient: Sendable {
     /// The pool underneath; tests and benchmarks use it for set-up queries without deadlines.
     public let postgres: PostgresClient
     /// The longest one call may take: waiting for a connection, its statements, reading the rows.
-    public let deadline: Duration
+    public private(set) var deadline: Duration
     let logger: Logger
     let watch = ConnectionWatch()
     private let counter = CallCounter()
@@ -36,6 +36,17 @@ public struct DatabaseClient: Sendable {
         self.postgres = postgres
         self.deadline = deadline
         self.logger = logger
+    }
+
+    /// This client with `extra` more time per call, and as much more in the current request's
+    /// ``DatabaseBudget``: for a call whose work grows with its input (a study's expansion, decision 0006),
+    /// so that the bound stays a bound, proportional to an input that is itself limited.
+    func allowing(_ extra: Duration) -> DatabaseClient {
+        guard extra > .zero else { return self }
+        DatabaseBudget.current?.grant(extra)
+        var longer = self
+        longer.deadline += extra
+        return longer
     }
 
     /// Runs one statement and reads all its rows.

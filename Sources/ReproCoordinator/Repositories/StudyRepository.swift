@@ -56,7 +56,8 @@ public struct StudyRepository: Sendable {
         let signer = self.signer
 
         let warnings = WarningList()
-        let stored = try await client.withTransaction(logger: logger) {
+        // The insert grows with the study: its transaction gets time in proportion (decision 0006).
+        let stored = try await client.allowing(TaskExpansion.extraTime(tasks: count)).withTransaction(logger: logger) {
             connection -> (id: UUID, existing: Bool, tasks: Int, state: StudyState) in
             if !allowDuplicate {
                 // Serializes identical submissions of one account, so two sent at once make one study.

@@ -12,7 +12,7 @@
 ///   κ = σ·(2ū − 1)/(ū(1 − ū)) the curvature of the logit over one sd;
 /// - order 1/n: Var g(T) = 1 + v₂/n. The t with n − 1 df has v₂ = 2 (normal values); skewed values have more, and
 ///   ν = 2 + (n − 3)·2/v₂ is the t whose variance matches (n − 1 when v₂ = 2). Without it the transformed
-///   statistic still gave 5.6–5.8 % at n = 5–20 for sd 0.05 (a heavier upper tail than t's).
+///   statistic still gave 5.6–5.9 % at n = 5–20 for sd 0.05 (a heavier upper tail than t's).
 ///
 /// γ is that of the beta distribution with the measured mean and sd, 2(1 − 2ū)·σ/(ū(1 − ū) + σ²), not the sample
 /// skewness: the sample skewness of 5–20 values is too noisy and low exactly in the samples that missed the long

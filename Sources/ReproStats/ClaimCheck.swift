@@ -47,7 +47,8 @@ public struct ClaimCheck: Codable, Sendable, Hashable {
     public enum IntervalScale: String, Codable, Sendable, Hashable {
         /// mean ± t·sd/√n.
         case t
-        /// Delta-method interval on the logit scale of a bounded metric, mapped back into its range.
+        /// Interval on the logit scale of a bounded metric (delta method with the skewness correction of
+        /// docs/statistics.md §2a), mapped back into its range.
         case logit
     }
     /// Expected best of 1 run (the mean), Tang et al. without replacement.

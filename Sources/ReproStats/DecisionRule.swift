@@ -61,8 +61,13 @@ struct DecisionRule: Sendable {
 
     /// The smallest n > `current` with a decisive verdict, or nil if none up to `limit`.
     ///
-    /// The half-widths t·sd/√n shrink as n grows (on the logit scale too), so once decisive a verdict stays
-    /// decisive: an exponential search followed by bisection needs about 2·log₂(n) verdict evaluations.
+    /// The half-widths t·sd/√n shrink as n grows, so once decisive a verdict stays decisive: an exponential
+    /// search followed by bisection needs about 2·log₂(n) verdict evaluations. On the logit scale the statistic
+    /// compared with t (whose df grow with n) is Hall's g(T) = √n·K + B/√n (K fixed by mean, sd and limit; B = γ/6
+    /// with γ the beta skewness of ``LogitSkewCorrection``), which can shrink with n only while B > K·n; a bound
+    /// decisive at n has √n·K + B/√n ≥ 1.645, which then needs B > 0.82·√n, and B ≤ √n₀/3 for the n₀ ≤ n runs
+    /// measured (|γ| ≤ 2√n₀ for values in the range, approached by one value off a bound and the rest on it), so it
+    /// stays decisive there too; Hoeffding's envelope only narrows with n.
     func runsNeeded(after current: Int, limit: Int) -> Int? {
         var undecided = current
         var candidate = current + 1

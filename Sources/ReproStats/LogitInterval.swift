@@ -6,13 +6,18 @@
 
 extension Interval {
     /// The confidence interval of the mean of a metric declared bounded in [a, b] (an accuracy in [0, 1]),
-    /// computed on the logit scale and mapped back, so that it never leaves the metric's range.
+    /// computed on the logit scale with a second-order skewness correction and mapped back, so that it never
+    /// leaves the metric's range.
     ///
-    /// With u = (mean − a)/(b − a) and se_u = sd/((b − a)·√n), the delta method gives the standard error of
-    /// logit(u) as se_u / (u(1 − u)); the interval is a + (b − a) · expit(logit(u) ± t((1 + level)/2, n − 1) · se_u / (u(1 − u))).
-    /// It is the symmetric t interval to first order when u is far from the bounds, and asymmetric near them
-    /// (longer on the side away from the bound), which is what a left-skewed accuracy near 1 needs
-    /// (docs/statistics.md §2a, measured in docs/statistics-calibration.md).
+    /// With u = (mean − a)/(b − a), σ = sd/(b − a) and se = σ/(√n·u(1 − u)) (the delta method's standard error of
+    /// logit u), the statistic T = (logit u − logit μ)/se is passed through Hall's transformation g and compared
+    /// with the t distribution with ν degrees of freedom of ``LogitSkewCorrection``:
+    /// the interval is a + (b − a) · expit(logit(u) − g⁻¹(±q) · se), q = t((1 + level)/2, ν).
+    /// Far from the bounds g is the identity and ν = n − 1 (the delta-method interval, the symmetric t interval to
+    /// first order); near them the interval is asymmetric, longer on the side away from the bound, and wider where
+    /// the values must be skewed (docs/statistics.md §2a). Neither end goes beyond Hoeffding's interval at the same
+    /// level, mean ∓ (b − a)·√(ln(2/(1 − level))/(2n)), which holds for every distribution on [a, b]
+    /// (``Hoeffding``). It contains the mean for every level ≥ 0.5: g(0) = b and |b| ≤ 1/3 < q.
     ///
     /// Nil when n < 2, the level is not in (0, 1), sd is negative or not finite, the range is empty or not
     /// finite, or the mean lies outside [a, b]. A mean on a bound (every run at the bound, sd = 0) gives the
@@ -27,15 +32,20 @@ extension Interval {
         let u = (mean - a) / width
         if sd == 0 { return Interval(lower: mean, upper: mean) }
         guard u > 0, u < 1 else { return nil }
-        let quantile = StudentT(degreesOfFreedom: count - 1).quantile(0.5 + 0.5 * level)
-        let half = logitHalfWidth(u: u, seU: sd / (width * Double(count).squareRoot()), quantile: quantile)
+        let scaled = sd / width
+        let correction = LogitSkewCorrection(u: u, sd: scaled, count: count)
+        let quantile = correction.reference.quantile(0.5 + 0.5 * level)
+        let se = logitStandardError(u: u, sd: scaled, count: count)
         let center = log(u) - log1p(-u)
-        return Interval(lower: a + width * expit(center - half), upper: a + width * expit(center + half))
+        let lower = a + width * expit(center - correction.transformation.inverse(quantile) * se)
+        let upper = a + width * expit(center - correction.transformation.inverse(-quantile) * se)
+        let envelope = Hoeffding.halfWidth(count: count, alpha: 0.5 - 0.5 * level, width: width)
+        return Interval(lower: Swift.max(lower, mean - envelope), upper: Swift.min(upper, mean + envelope))
     }
 
-    /// t · se_u / (u(1 − u)), the half-width on the logit scale.
-    static func logitHalfWidth(u: Double, seU: Double, quantile: Double) -> Double {
-        quantile * seU / (u * (1 - u))
+    /// σ/(√n·u(1 − u)), the delta method's standard error of logit(u) for a mean u of n values with sd σ.
+    static func logitStandardError(u: Double, sd: Double, count: Int) -> Double {
+        sd / (Double(count).squareRoot() * u * (1 - u))
     }
 
     /// 1 / (1 + e^(−x)), written so that neither tail overflows.

@@ -3,7 +3,8 @@
 
 Run:  python3 Tests/ReproStatsTests/References/issue15_references.py
 Prints the values that LogitIntervalTests.swift, GroupSequentialTests.swift and PlanTests.swift
-embed (full precision, as printed here by scipy 1.17.1 / numpy 2.4.6). Nothing random.
+embed (full precision, as printed here by scipy 1.17.1 / numpy 2.4.6 / sympy 1.14; run it from this
+directory or with it on PYTHONPATH, it imports issue15_beta_expansion.py). Nothing random.
 """
 import numpy as np
 import scipy
@@ -13,20 +14,53 @@ import scipy.stats as st
 print(f"# scipy {scipy.__version__}, numpy {np.__version__}")
 
 # ----------------------------------------------------------------------------------------------
-# Logit-scale (delta-method) interval of a mean bounded in [a, b]:
-#   u = (mean - a)/(b - a), se_u = sd/((b - a) sqrt(n)), half = t.ppf((1+level)/2, n-1) * se_u/(u(1-u))
-#   interval = a + (b - a) * expit(logit(u) -/+ half)
-def logit_interval(x, level, a=0.0, b=1.0):
+# Logit-scale interval of a mean bounded in [a, b], with the second-order skewness correction of
+# docs/statistics.md §2a (LogitSkewCorrection.swift):
+#   u = (mean - a)/(b - a), s = sd/(b - a), se = s/(sqrt(n) u(1 - u))            (delta method)
+#   gamma = 2(1 - 2u) s/(u(1 - u) + s^2), kappa = s(2u - 1)/(u(1 - u))           (beta skewness, logit curvature)
+#   Hall's g(T) = T + A/sqrt(n) T^2 + (A^2/n) T^3/3 + B/sqrt(n), A = gamma/3 + kappa/2, B = gamma/6
+#   nu = 2 + (n - 3) * 2/max(v2, 2) (n - 1 for n <= 3), v2 from the sympy expansion (issue15_beta_expansion.py)
+#   interval = a + (b - a) * expit(logit(u) - g^-1(+/- t.ppf((1+level)/2, nu)) * se),
+#   each end no further from the mean than Hoeffding's (b - a) * sqrt(log(2/(1 - level))/(2n)).
+# g^-1(y) = (cbrt(1 + 3 A/sqrt(n) (y - B/sqrt(n))) - 1)/(A/sqrt(n)), or y - B/sqrt(n) when A = 0.
+# The delta-method interval the report used before (g the identity, nu = n - 1) is printed beside it.
+import sympy
+from issue15_beta_expansion import beta_plugins, derived, eps, u as U_SYMBOL, sd as SD_SYMBOL
+
+_V2 = sympy.simplify(derived()[1].coeff(eps, 2).subs(beta_plugins()))
+
+
+def v2_expansion(u, s):
+    return float(_V2.subs({U_SYMBOL: sympy.Float(u, 30), SD_SYMBOL: sympy.Float(s, 30)}))
+
+
+def logit_interval(x, level, a=0.0, b=1.0, corrected=True):
     x = np.asarray(x, dtype=float)
     n = len(x)
     mean = float(np.mean(x))
     sd = float(np.std(x, ddof=1))
     u = (mean - a) / (b - a)
-    se_u = sd / ((b - a) * np.sqrt(n))
-    half = st.t.ppf(0.5 + 0.5 * level, n - 1) * se_u / (u * (1 - u))
-    lo = a + (b - a) * sp.expit(sp.logit(u) - half)
-    hi = a + (b - a) * sp.expit(sp.logit(u) + half)
-    return mean, sd, lo, hi
+    s = sd / (b - a)
+    se = s / (np.sqrt(n) * u * (1 - u))
+    if corrected:
+        gamma = 2 * (1 - 2 * u) * s / (u * (1 - u) + s * s)
+        kappa = s * (2 * u - 1) / (u * (1 - u))
+        A = (gamma / 3 + kappa / 2) / np.sqrt(n)
+        B = gamma / 6 / np.sqrt(n)
+        nu = 2 + (n - 3) * 2 / max(v2_expansion(u, s), 2.0) if n > 3 else n - 1
+    else:
+        A, B, nu = 0.0, 0.0, n - 1
+
+    def g_inverse(y):
+        return y - B if A == 0 else (np.cbrt(1 + 3 * A * (y - B)) - 1) / A
+
+    q = st.t.ppf(0.5 + 0.5 * level, nu)
+    lo = a + (b - a) * sp.expit(sp.logit(u) - g_inverse(q) * se)
+    hi = a + (b - a) * sp.expit(sp.logit(u) - g_inverse(-q) * se)
+    if corrected:
+        envelope = (b - a) * np.sqrt(np.log(2 / (1 - level)) / (2 * n))
+        lo, hi = max(lo, mean - envelope), min(hi, mean + envelope)
+    return mean, sd, lo, hi, nu
 
 cases = {
     # accuracies near 1: the t interval leaves [0, 1]
@@ -36,13 +70,26 @@ cases = {
     "worked_example": [0.912, 0.905, 0.917, 0.909, 0.921, 0.903, 0.915, 0.911],
     # near 0, on a [0, 100] percentage scale
     "percent_near_zero": [0.5, 2.0, 0.1, 1.2, 0.0, 3.5],
+    # mean exactly 1/2: no skewness correction, v2 < 2, so the delta-method interval with n - 1 df
+    "symmetric_half": [0.4, 0.55, 0.5, 0.45, 0.6],
+    # one diverged seed among accuracies near 0.9 (sd/sqrt(u(1-u)) large: v2 held at 2)
+    "diverged_seed": [0.91, 0.93, 0.5, 0.92, 0.9, 0.94],
+    # four runs at 1 and one at 0.9: the corrected lower bounds run past Hoeffding's, which bounds them
+    "one_off_the_bound": [1.0, 1.0, 1.0, 1.0, 0.9],
+    # three runs (nu = n - 1 = 2), near 0
+    "three_near_zero": [0.02, 0.05, 0.01],
 }
 for name, x in cases.items():
     a, b = (0.0, 100.0) if name.startswith("percent") else (0.0, 1.0)
     for level in (0.90, 0.95):
-        mean, sd, lo, hi = logit_interval(x, level, a, b)
+        mean, sd, lo, hi, nu = logit_interval(x, level, a, b)
+        _, _, dlo, dhi, _ = logit_interval(x, level, a, b, corrected=False)
         tlo, thi = st.t.interval(level, len(x) - 1, loc=mean, scale=sd / np.sqrt(len(x)))
-        print(f"logit {name} level={level} range=[{a},{b}]: ({lo!r}, {hi!r})   t: ({tlo!r}, {thi!r})")
+        print(f"logit {name} level={level} range=[{a},{b}]: ({lo!r}, {hi!r}) nu={nu!r}   "
+              f"delta method: ({dlo!r}, {dhi!r})   t: ({tlo!r}, {thi!r})")
+# Student t quantiles with a non-integer df, as the corrected interval uses them.
+for p_, df_ in [(0.95, 6.44), (0.975, 3.27), (0.95, 1.4)]:
+    print(f"t.ppf({p_}, {df_}) = {st.t.ppf(p_, df_)!r}")
 
 # ----------------------------------------------------------------------------------------------
 # Lan-DeMets alpha spending, O'Brien-Fleming type: alpha(t) = 2 - 2 Phi(z_{1-alpha/2} / sqrt(t)),

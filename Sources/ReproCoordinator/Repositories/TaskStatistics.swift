@@ -23,7 +23,10 @@ enum TaskStatistics {
         guard inserted >= threshold else { return nil }
         return Task {
             do {
-                try await client.query("ANALYZE tasks", logger: logger)
+                // Not under the submitting request's database budget, which a task started here inherits.
+                try await DatabaseBudget.$current.withValue(nil) {
+                    _ = try await client.query("ANALYZE tasks", logger: logger)
+                }
                 logger.info("planner statistics of tasks refreshed", metadata: ["repro.tasks.inserted": "\(inserted)"])
             } catch {
                 logger.warning(

@@ -83,7 +83,9 @@ struct LostLeaseTests {
             // The lease of a request that gave up at its deadline, still running on the server: its
             // statement has taken its rows (and the worker's fence) and will commit after the worker,
             // told 503, has already asked again.
-            let inFlight = OpenTransaction()
+            // The project's one-way signals: the lease is running, and the test lets it commit.
+            let leased = Gate()
+            let mayCommit = Gate()
             let late = Task {
                 try await harness.database.client.withConnection { connection in
                     try await connection.query("BEGIN", logger: harness.database.logger)
@@ -92,13 +94,13 @@ struct LostLeaseTests {
                         ttlSeconds: 60
                     ).run(on: connection, prepared: false, logger: harness.database.logger)
                     let leases = try await queue.leases(from: rows)
-                    await inFlight.opened()
-                    await inFlight.waitForCommit()
+                    leased.open()
+                    await mayCommit.wait()
                     try await connection.query("COMMIT", logger: harness.database.logger)
                     return leases
                 }
             }
-            await inFlight.waitUntilOpen()
+            await leased.wait()
 
             // The boundary off: the resend statement alone, beside the open lease, sees none of its rows
             // (not committed yet, and locked): the worker's retry would lease other tasks, and these two
@@ -118,7 +120,7 @@ struct LostLeaseTests {
                 return answer
             }
             try await Task.sleep(for: .milliseconds(500))
-            await inFlight.commit()
+            mayCommit.open()
             let lost = try await late.value
             let answer = try await retry.value
             #expect(lost.count == 2)
@@ -159,32 +161,3 @@ struct LostLeaseTests {
     }
 }
 
-/// A transaction held open by one task while another checks what it sees.
-actor OpenTransaction {
-    private var isOpen = false
-    private var committing = false
-    private var openWaiters: [CheckedContinuation<Void, Never>] = []
-    private var commitWaiters: [CheckedContinuation<Void, Never>] = []
-
-    func opened() {
-        isOpen = true
-        openWaiters.forEach { $0.resume() }
-        openWaiters = []
-    }
-
-    func waitUntilOpen() async {
-        if isOpen { return }
-        await withCheckedContinuation { openWaiters.append($0) }
-    }
-
-    func commit() {
-        committing = true
-        commitWaiters.forEach { $0.resume() }
-        commitWaiters = []
-    }
-
-    func waitForCommit() async {
-        if committing { return }
-        await withCheckedContinuation { commitWaiters.append($0) }
-    }
-}

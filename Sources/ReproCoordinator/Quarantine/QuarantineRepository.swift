@@ -101,6 +101,8 @@ struct QuarantineRepository: Sendable {
     }
 
     /// The reason a worker may not lease, when it or its account is quarantined.
+    // The lease statement's gate (`LeaseStatement`) tests the same rows (active, of the worker or of its
+    // owner account): a change to what counts as quarantined changes both.
     func quarantineReason(worker: UUID) async throws -> String? {
         let rows = try await client.query(
             """

@@ -24,6 +24,12 @@ public struct LeasePolicy: Sendable {
     /// Whether the lease, heartbeat and result statements run as server-side prepared statements
     /// (``LeaseStatement``); off only to measure what they save.
     public var preparedStatements = true
+    /// Open tasks left, as a result transaction sees them, at or under which it folds its study's closures
+    /// into the study's row itself (decision 0017). Over it, the transaction appends its closures and takes
+    /// no lock on the study's row, so the study's results do not wait for each other; the reaper folds them.
+    /// Under it, near a study's end, results fold (and wait for each other, as they all did before) so that
+    /// the one closing the last task completes the study before its answer is sent. -1: results never fold.
+    public var closureFoldThreshold = 500
 
     /// Creates a policy.
     public init(

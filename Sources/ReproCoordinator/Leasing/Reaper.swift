@@ -10,7 +10,7 @@ public struct Reaper: Service {
     let policy: LeasePolicy
     let logger: Logger
     let gate: Gate
-    /// Signalled when tasks failed for good: their studies may have completed, which the score and
+    /// Signalled when tasks failed for good or studies completed in the pass, which the score and
     /// reliability maintainers act on.
     let maintenance: TaskWakeup?
 
@@ -42,7 +42,7 @@ public struct Reaper: Service {
                     let outcome = try await queue.reapExpiredLeases(tick: tick)
                     lastStart = started
                     CoordinatorMetrics.reaped(requeued: outcome.requeued, failed: outcome.failed)
-                    if outcome.failed > 0 { maintenance?.signal() }
+                    if outcome.failed + outcome.completed > 0 { maintenance?.signal() }
                     if outcome.requeued + outcome.failed > 0 {
                         logger.info(
                             "expired leases reaped",

@@ -8,7 +8,7 @@ extension TaskQueue {
     /// transaction, so the cycle costs one round trip from the worker and one commit.
     ///
     /// The results go first, with the locks ``record(results:worker:)`` takes in its order (tasks in id
-    /// order, then studies, then preprints); the lease statement comes after and locks only queued rows
+    /// order, then studies near their end); the lease statement comes after and locks only queued rows
     /// with SKIP LOCKED, which never waits, so appending it keeps the order of decision 0002. Each part is
     /// fenced as on its own route: a result counts only for the lease it names, and a task freed by a
     /// result of this very batch (a failed attempt with a backoff) is not due yet, so the worker cannot

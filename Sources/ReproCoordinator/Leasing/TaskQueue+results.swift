@@ -6,8 +6,9 @@ import ReproCore
 extension TaskQueue {
     /// Records a batch of results in one transaction whose statements do not grow with the batch: lock
     /// the tasks, read the runs already stored for the leases, decide every result in memory
-    /// (``ResultPlan``), one `UPDATE studies` per study that closed tasks, then insert runs and metrics
-    /// and update the tasks in one statement.
+    /// (``ResultPlan``), one closure row per study that closed tasks, then insert runs and metrics and
+    /// update the tasks in one statement. Near a study's end the closures are folded into the study's row
+    /// in the same transaction (``closeTasks(study:count:on:)``).
     ///
     /// Each result is fenced: it counts only when it comes from the worker holding the task's current
     /// lease (or the latest lease, expired but not yet handed out again). A result already recorded
@@ -15,8 +16,11 @@ extension TaskQueue {
     /// task rows are locked first, so two copies of one result sent at once are serialized and the
     /// second sees the first.
     ///
-    /// Locks are taken in the order every other writer uses — tasks in id order, then studies, then
-    /// preprints (through the runs trigger) — so a batch cannot deadlock with a cancellation or the reaper.
+    /// Locks are taken in the order every other writer uses (tasks in id order, then studies in id order), so
+    /// a batch cannot deadlock with a cancellation or the reaper. Until near its study's end it shares no row
+    /// lock with other batches of the same study (decision 0017): the study's count of open tasks is appended
+    /// to, and the preprint's score flag is set only when it is clear, under a shared advisory lock that the
+    /// score maintainer's claim waits for.
     public func record(results: [TaskResult], worker: UUID) async throws -> [ResultReceipt] {
         guard !results.isEmpty else { return [] }
         let receipts = try await client.withTransaction(logger: logger) { connection -> [ResultReceipt] in
@@ -35,8 +39,7 @@ extension TaskQueue {
         let ranges = try await metricRanges(of: Set(tasks.values.map(\.study)), on: connection)
         var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded, metricRanges: ranges)
         let receipts = results.map { plan.add($0) }
-        // The study rows are updated once per study, after the task locks: every result of a study
-        // takes its row lock, so taking it earlier would serialize the study's result transactions longer.
+        // In study id order, as the reaper's fold takes them (study_fold_closures).
         for (study, count) in plan.closedByStudy.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
             try await closeTasks(study: study, count: count, on: connection)
         }
@@ -115,20 +118,47 @@ extension TaskQueue {
         ).run(on: connection, prepared: policy.preparedStatements, logger: logger)
     }
 
-    /// `count` tasks of the study reached an end state; the statement that closes its last open task
-    /// also completes the study (the row lock makes that happen exactly once). An adaptive study that still
-    /// grows is not completed here but marked for a look (`adaptive_pending`): the ``AdaptiveMaintainer``
-    /// adds its next step, or completes it after the look that stops its last dataset (decision 0015).
+    /// `count` tasks of the study reached an end state. They are appended to the study's closures instead of
+    /// subtracted from its row (migration 0014, decision 0017): every result of a study used to update that
+    /// row and hold its lock until the commit was flushed, so a study's results were recorded one at a time.
+    ///
+    /// Near the study's end (at most `closureFoldThreshold` open tasks left as this transaction sees them),
+    /// or while an adaptive study grows (its maintainer waits for `adaptive_pending`, which the fold sets),
+    /// the transaction folds the study's closures itself and so waits for the others that do. The one that
+    /// closes the last task commits last among those; what it cannot see then is only what transactions in
+    /// flight beside it closed, a few batches, so it completes the study before its answer is sent. When more
+    /// than the threshold were closing at once, the reaper's next pass completes it (``foldPendingClosures(on:)``).
     func closeTasks(study: UUID, count: Int, on connection: PostgresConnection) async throws {
-        try await connection.query(
+        let rows = try await connection.query(
             """
-            UPDATE studies
-            SET open_tasks = open_tasks - \(count),
-                state = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN 'completed' ELSE state END,
-                completed_at = CASE WHEN open_tasks = \(count) AND adaptive_growing = 0 THEN now()
-                                    ELSE completed_at END,
-                adaptive_pending = adaptive_pending OR adaptive_growing > 0
-            WHERE id = \(study) AND state = 'running' AND open_tasks >= \(count)
+            WITH added AS (
+                INSERT INTO study_closures (study_id, closed) VALUES (\(study), \(count)) RETURNING closed
+            )
+            SELECT s.open_tasks - (SELECT closed FROM added)
+                   - coalesce((SELECT sum(c.closed) FROM study_closures c WHERE c.study_id = s.id), 0)::int,
+                   s.adaptive_growing > 0
+            FROM studies s WHERE s.id = \(study) AND s.state = 'running'
             """, logger: logger)
+        var fold = false
+        for try await (open, growing) in rows.decode((Int, Bool).self) {
+            fold = open <= policy.closureFoldThreshold || growing
+        }
+        if fold {
+            try await connection.query("SELECT study_fold_closures(\(study))", logger: logger)
+        }
+    }
+
+    /// Folds every study's pending closures, in the reaper's pass: the studies whose last results were
+    /// recorded while too many others were in flight to fold them at once, whose fold failed, or whose tasks
+    /// the reaper failed. Returns how many studies it completed.
+    func foldPendingClosures(on connection: PostgresConnection) async throws -> Int {
+        let rows = try await connection.query(
+            """
+            SELECT count(*) FILTER (WHERE open = 0)
+            FROM (SELECT study_fold_closures(study_id) AS open
+                  FROM (SELECT DISTINCT study_id FROM study_closures ORDER BY study_id OFFSET 0) s) f
+            """, logger: logger)
+        for try await completed in rows.decode(Int64.self) { return Int(completed) }
+        return 0
     }
 }

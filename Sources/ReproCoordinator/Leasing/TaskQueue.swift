@@ -135,52 +135,51 @@ public struct TaskQueue: Sendable {
     public struct ReapOutcome: Sendable {
         public var requeued: Int
         public var failed: Int
+        /// Studies the pass completed: their last open task failed, or their last results' closures were
+        /// still pending (`LeasePolicy.closureFoldThreshold`).
+        public var completed: Int = 0
     }
 
-    /// Returns expired leases to the queue, or fails their tasks when no attempt is left, and closes
-    /// studies whose last task just failed: one statement. Notifies waiting workers when tasks came
-    /// back, and when backed-off tasks became due since the last pass (nothing else would wake them).
+    /// Returns expired leases to the queue, or fails their tasks when no attempt is left, then folds every
+    /// study's pending closures (the failed tasks' among them) and so completes the studies left without an
+    /// open task: two statements, one transaction. Notifies waiting workers when tasks came back, and when
+    /// backed-off tasks became due since the last pass (nothing else would wake them).
     public func reapExpiredLeases(tick: Double) async throws -> ReapOutcome {
-        let rows = try await client.query(
-            """
-            WITH expired AS (
-                SELECT id FROM tasks
-                WHERE state = 'leased' AND lease_expires_at < now()
-                ORDER BY lease_expires_at
-                LIMIT 1000
-                FOR UPDATE SKIP LOCKED
-            ), reaped AS (
-                UPDATE tasks t
-                SET state = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'queued' END,
-                    last_error = 'lease expired: the worker stopped sending heartbeats',
-                    not_before = now(), updated_at = now()
-                FROM expired WHERE t.id = expired.id
-                RETURNING t.study_id, t.state
-            ), finished AS (
-                SELECT study_id, count(*) AS n FROM reaped WHERE state = 'failed' GROUP BY study_id
-            ), closed AS (
-                -- Not referenced below, yet it runs: a data-modifying WITH always executes to completion.
-                -- An adaptive study that still grows is marked for a look instead (TaskQueue.closeTasks).
-                UPDATE studies s
-                SET open_tasks = s.open_tasks - f.n,
-                    state = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN 'completed'
-                                 ELSE s.state END,
-                    completed_at = CASE WHEN s.open_tasks - f.n = 0 AND s.adaptive_growing = 0 THEN now()
-                                        ELSE s.completed_at END,
-                    adaptive_pending = s.adaptive_pending OR s.adaptive_growing > 0
-                FROM finished f WHERE s.id = f.study_id AND s.state = 'running'
-            )
-            SELECT (SELECT count(*) FROM reaped WHERE state = 'queued'),
-                   (SELECT count(*) FROM reaped WHERE state = 'failed'),
-                   EXISTS (SELECT 1 FROM tasks WHERE state = 'queued'
-                           AND not_before > now() - make_interval(secs => \(tick * 2)) AND not_before <= now()
-                           AND attempts > 0)
-            """, logger: logger)
-        var outcome = ReapOutcome(requeued: 0, failed: 0)
-        var due = false
-        for try await (requeued, failed, becameDue) in rows.decode((Int64, Int64, Bool).self) {
-            outcome = ReapOutcome(requeued: Int(requeued), failed: Int(failed))
-            due = becameDue
+        let (outcome, due) = try await client.withTransaction(logger: logger) { connection -> (ReapOutcome, Bool) in
+            let rows = try await connection.query(
+                """
+                WITH expired AS (
+                    SELECT id FROM tasks
+                    WHERE state = 'leased' AND lease_expires_at < now()
+                    ORDER BY lease_expires_at
+                    LIMIT 1000
+                    FOR UPDATE SKIP LOCKED
+                ), reaped AS (
+                    UPDATE tasks t
+                    SET state = CASE WHEN t.attempts >= t.max_attempts THEN 'failed' ELSE 'queued' END,
+                        last_error = 'lease expired: the worker stopped sending heartbeats',
+                        not_before = now(), updated_at = now()
+                    FROM expired WHERE t.id = expired.id
+                    RETURNING t.study_id, t.state
+                ), closed AS (
+                    -- Not referenced below, yet it runs: a data-modifying WITH always executes to completion.
+                    INSERT INTO study_closures (study_id, closed)
+                    SELECT study_id, count(*) FROM reaped WHERE state = 'failed' GROUP BY study_id
+                )
+                SELECT (SELECT count(*) FROM reaped WHERE state = 'queued'),
+                       (SELECT count(*) FROM reaped WHERE state = 'failed'),
+                       EXISTS (SELECT 1 FROM tasks WHERE state = 'queued'
+                               AND not_before > now() - make_interval(secs => \(tick * 2)) AND not_before <= now()
+                               AND attempts > 0)
+                """, logger: logger)
+            var outcome = ReapOutcome(requeued: 0, failed: 0)
+            var due = false
+            for try await (requeued, failed, becameDue) in rows.decode((Int64, Int64, Bool).self) {
+                outcome = ReapOutcome(requeued: Int(requeued), failed: Int(failed))
+                due = becameDue
+            }
+            outcome.completed = try await foldPendingClosures(on: connection)
+            return (outcome, due)
         }
         if outcome.requeued > 0 || due {
             try await client.query("SELECT pg_notify(\(TaskWakeup.channel), 'requeue')", logger: logger)

@@ -143,17 +143,32 @@ public struct ScoreRepository: Sendable {
 
     /// Claims up to `limit` preprints whose score is stale. The flag is cleared in this short
     /// transaction; a change committed later sets it again, so nothing is lost.
+    ///
+    /// A result transaction sets the flag only when it is clear, and holds a shared advisory lock on the
+    /// preprint (``scoreFenceClass``) until it commits (migration 0014, decision 0017). The claim takes that
+    /// lock exclusively after clearing the flag, so it commits only after every result transaction that saw
+    /// the flag still set, and skipped setting it, has committed: the recomputation that follows sees their
+    /// runs. Without the wait, such a run could stay out of the score until the next result.
     func claimDirty(limit: Int) async throws -> [String] {
         let rows = try await client.query(
             """
-            UPDATE preprints SET score_dirty = false
-            WHERE id IN (SELECT id FROM preprints WHERE score_dirty ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-            RETURNING id
+            WITH claimed AS (
+                UPDATE preprints SET score_dirty = false
+                WHERE id IN (SELECT id FROM preprints WHERE score_dirty ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id
+            )
+            -- In id order, as the trigger takes them: the subquery sorts before the locks are taken.
+            SELECT id, pg_advisory_xact_lock(\(Self.scoreFenceClass), hashtext(id))::text
+            FROM (SELECT id FROM claimed ORDER BY id OFFSET 0) c
             """, logger: logger)
         var ids: [String] = []
-        for try await id in rows.decode(String.self) { ids.append(id) }
+        for try await (id, _) in rows.decode((String, String).self) { ids.append(id) }
         return ids
     }
+
+    /// The class of the advisory lock that result transactions hold, shared, on a preprint whose runs they
+    /// insert ("RGSC"; the trigger `runs_inserted_mark_score_dirty` of migration 0014 uses the same number).
+    static let scoreFenceClass: Int32 = 0x5247_5343
 
     /// Marks preprints stale again (after a failed recomputation).
     func markDirty(_ preprints: [String]) async throws {

@@ -1,0 +1,352 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ReproCore
+import ReproTestSupport
+import Testing
+
+@testable import ReproCoordinator
+
+/// Results of one study recorded without a row that all of them write (decision 0017, migration 0014): the
+/// study's count of open tasks is appended to and folded later, and the preprint's score flag is set only
+/// when it is clear, under a shared advisory lock the score maintainer's claim waits for.
+@Suite("Results without a shared row lock", .serialized)
+struct ResultContentionTests {
+    /// The statement every result transaction ran before migration 0014 (TaskQueue.closeTasks).
+    static func oldCloseTasks(_ study: UUID) -> PostgresQuery {
+        "UPDATE studies SET open_tasks = open_tasks - 1 WHERE id = \(study) AND state = 'running'"
+    }
+
+    /// The harness's policy with no result folding: every study is far from its end, even with no open task
+    /// left.
+    static var farFromTheEnd: LeasePolicy {
+        var policy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600)
+        policy.closureFoldThreshold = -1
+        return policy
+    }
+
+    @Test("a study's result batch is recorded while another batch of the same study is still open")
+    func batchesOfOneStudyDoNotWaitForEachOther() async throws {
+        try await CoordinatorHarness.run(policy: Self.farFromTheEnd) { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let created = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 4), key: researcher)
+            let queue = harness.services.queue
+            let first = try await harness.worker(name: "first")
+            let second = try await harness.worker(name: "second")
+            let firstLeases = try await queue.lease(worker: first.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
+            let secondLeases = try await queue.lease(worker: second.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
+            #expect(firstLeases.count == 2 && secondLeases.count == 2)
+            // The score flag is set and stays set: a key-share lock keeps the score maintainer's claim
+            // (FOR UPDATE SKIP LOCKED) off the preprint, and result transactions do not write a set flag.
+            let pin = try await FlagPin.hold(harness, study: created.id)
+
+            // The first batch records its results and stays open, as a transaction waiting for its fsync does.
+            let recorded = Gate()
+            let mayCommit = Gate()
+            let open = Task {
+                try await harness.database.client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: harness.database.logger)
+                    _ = try await queue.record(
+                        results: firstLeases.map { LeaseLifecycleTests.result($0) }, worker: first.workerID,
+                        on: connection)
+                    recorded.open()
+                    await mayCommit.wait()
+                    try await connection.query("COMMIT", logger: harness.database.logger)
+                }
+            }
+            await recorded.wait()
+
+            // The second batch of the same study is recorded meanwhile: it shares no row lock with the first.
+            let receipts = try await Deadline(.seconds(20)).run { _ in
+                try await queue.record(
+                    results: secondLeases.map { LeaseLifecycleTests.result($0) }, worker: second.workerID)
+            }
+            #expect(receipts.map(\.status) == [.accepted, .accepted])
+            mayCommit.open()
+            try await open.value
+            try await pin.release()
+
+            // Neither folded (far from the end): the reaper's pass completes the study.
+            #expect(try await Self.studyState(harness, created.id) == "running")
+            #expect(try await queue.reapExpiredLeases(tick: 1).completed == 1)
+            #expect(try await Self.studyState(harness, created.id) == "completed")
+            #expect(try await Self.count(harness, "SELECT count(*) FROM study_closures") == 0)
+        }
+    }
+
+    @Test("with the statement result transactions ran before, a second batch of the study waits for the first")
+    func theOldStatementSerializedBatches() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let created = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            // The boundary off: each transaction updates the study's row, as closeTasks did. The second
+            // cannot finish while the first is open.
+            let recorded = Gate()
+            let mayCommit = Gate()
+            let open = Task {
+                try await harness.database.client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: harness.database.logger)
+                    try await connection.query(Self.oldCloseTasks(created.id), logger: harness.database.logger)
+                    recorded.open()
+                    await mayCommit.wait()
+                    try await connection.query("ROLLBACK", logger: harness.database.logger)
+                }
+            }
+            await recorded.wait()
+            let waited = await #expect(throws: DeadlineExceeded.self) {
+                try await Deadline(.seconds(2)).run { _ in
+                    try await harness.services.database.withTransaction(logger: harness.database.logger) { connection in
+                        try await connection.query(Self.oldCloseTasks(created.id), logger: harness.database.logger)
+                    }
+                }
+            }
+            #expect(waited != nil)
+            mayCommit.open()
+            try await open.value
+        }
+    }
+
+    @Test("a study whose last closures no result folded completes in the reaper's next pass; near its end, at once")
+    func theReaperFoldsWhatWasLeft() async throws {
+        try await CoordinatorHarness.run(policy: Self.farFromTheEnd) { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let created = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            let queue = harness.services.queue
+            let worker = try await harness.worker(name: "far-from-the-end")
+            let leases = try await queue.lease(worker: worker.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
+            let receipts = try await queue.record(results: leases.map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
+            #expect(receipts.map(\.status) == [.accepted, .accepted])
+            // Every task ended, and the study's row was not touched: its closures wait for a fold.
+            #expect(try await Self.studyState(harness, created.id) == "running")
+            #expect(try await Self.count(harness, "SELECT count(*) FROM tasks WHERE state = 'succeeded'") == 2)
+            #expect(try await Self.count(harness, "SELECT sum(closed) FROM study_closures") == 2)
+
+            let outcome = try await queue.reapExpiredLeases(tick: 1)
+            #expect(outcome.completed == 1)
+            #expect(try await Self.studyState(harness, created.id) == "completed")
+            #expect(try await Self.count(harness, "SELECT open_tasks FROM studies WHERE id = '\(created.id)'") == 0)
+            #expect(try await Self.count(harness, "SELECT count(*) FROM study_closures") == 0)
+            // A second pass finds nothing left to fold.
+            #expect(try await queue.reapExpiredLeases(tick: 1).completed == 0)
+        }
+        // With the default threshold, the result that closes the last task completes the study itself.
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let created = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            let worker = try await harness.worker(name: "near-the-end")
+            let leases = try await harness.services.queue.lease(worker: worker.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
+            _ = try await harness.services.queue.record(results: leases.map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
+            #expect(try await Self.studyState(harness, created.id) == "completed")
+            #expect(try await Self.count(harness, "SELECT count(*) FROM study_closures") == 0)
+        }
+    }
+
+    @Test("the score claim waits for a result transaction that saw the flag set, so its run is scored")
+    func theScoreClaimWaitsForResultsInFlight() async throws {
+        try await withTestDatabase { db in
+            _ = try await MigrationRunner(directory: CoordinatorHarness.migrationsDirectory, logger: db.logger)
+                .apply(using: db.client)
+            let seeded = try await Seeded.insert(into: db)
+            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("rgsc-\(UUID().uuidString).key")
+            defer { try? FileManager.default.removeItem(at: keyFile) }
+            let database = DatabaseClient(db.client, deadline: .seconds(60), logger: db.logger)
+            let scores = ScoreRepository(
+                client: database,
+                studies: StudyRepository(client: database, signer: SigningKeyStore(keyFile: keyFile), logger: db.logger),
+                logger: db.logger)
+
+            // The boundary off: the claim as it was before migration 0014, without the advisory lock. It
+            // clears the flag while a result transaction that saw it set (and so did not set it) is open; the
+            // recomputation's snapshot misses that run, and nothing marks the score stale again.
+            try await seeded.markDirty(db)
+            let unfenced = try await seeded.openResult(db, run: 1)
+            let claimedEarly = try await Self.strings(
+                db,
+                """
+                UPDATE preprints SET score_dirty = false
+                WHERE id IN (SELECT id FROM preprints WHERE score_dirty FOR UPDATE SKIP LOCKED) RETURNING id
+                """)
+            #expect(claimedEarly == [seeded.preprint])
+            #expect(try await seeded.acceptedRuns(db) == 0)
+            try await unfenced.commit()
+            #expect(try await seeded.acceptedRuns(db) == 1)
+            #expect(try await seeded.isDirty(db) == false)
+
+            // The boundary on: the claim clears the flag, then waits for the open result transaction.
+            try await seeded.markDirty(db)
+            let fenced = try await seeded.openResult(db, run: 2)
+            let claim = Task { try await scores.claimDirty(limit: 10) }
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await seeded.isDirty(db) == true)
+            let waiting = try await Self.count(
+                db.client, db.logger,
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = \(Int64(ScoreRepository.scoreFenceClass))")
+            #expect(waiting == 1)
+            try await fenced.commit()
+            #expect(try await claim.value == [seeded.preprint])
+            // Whatever recomputes now sees both runs.
+            #expect(try await seeded.acceptedRuns(db) == 2)
+
+            // A result transaction that starts after the claim sees the flag clear and sets it again.
+            let after = try await seeded.openResult(db, run: 3)
+            try await after.commit()
+            #expect(try await seeded.isDirty(db) == true)
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func studyState(_ harness: CoordinatorHarness, _ study: UUID) async throws -> String? {
+        let rows = try await harness.database.client.query("SELECT state FROM studies WHERE id = \(study)")
+        for try await state in rows.decode(String.self) { return state }
+        return nil
+    }
+
+    static func count(_ harness: CoordinatorHarness, _ sql: String) async throws -> Int64 {
+        try await count(harness.database.client, harness.database.logger, sql)
+    }
+
+    static func count(_ client: PostgresClient, _ logger: Logger, _ sql: String) async throws -> Int64 {
+        let rows = try await client.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        for try await value in rows.decode(Int64.self) { return value }
+        return -1
+    }
+
+    static func strings(_ db: TestDatabase, _ sql: String) async throws -> [String] {
+        let rows = try await db.client.query(PostgresQuery(unsafeSQL: sql), logger: db.logger)
+        var values: [String] = []
+        for try await value in rows.decode(String.self) { values.append(value) }
+        return values
+    }
+}
+
+/// Keeps a preprint's score flag set for a test: sets it, then holds a key-share lock on the row, which
+/// the score maintainer's claim (FOR UPDATE SKIP LOCKED) skips; result transactions do not write a set flag.
+struct FlagPin {
+    let release: @Sendable () async throws -> Void
+
+    static func hold(_ harness: CoordinatorHarness, study: UUID) async throws -> FlagPin {
+        let locked = Gate()
+        let done = Gate()
+        let task = Task {
+            try await harness.database.client.withConnection { connection in
+                let logger = harness.database.logger
+                while true {
+                    try await connection.query(
+                        "UPDATE preprints SET score_dirty = true WHERE id = (SELECT preprint_id FROM studies WHERE id = \(study))",
+                        logger: logger)
+                    try await connection.query("BEGIN", logger: logger)
+                    let rows = try await connection.query(
+                        """
+                        SELECT p.score_dirty FROM preprints p JOIN studies s ON s.preprint_id = p.id
+                        WHERE s.id = \(study) FOR KEY SHARE OF p
+                        """, logger: logger)
+                    var dirty = false
+                    for try await value in rows.decode(Bool.self) { dirty = value }
+                    if dirty { break }
+                    // The maintainer cleared it in between: set it again.
+                    try await connection.query("ROLLBACK", logger: logger)
+                }
+                locked.open()
+                await done.wait()
+                try await connection.query("ROLLBACK", logger: logger)
+            }
+        }
+        await locked.wait()
+        return FlagPin(release: {
+            done.open()
+            try await task.value
+        })
+    }
+}
+
+/// One preprint, study, worker and task written straight into a migrated database, and accepted runs
+/// inserted in transactions the test holds open, the way a result batch inserts them.
+struct Seeded {
+    let preprint: String
+    let study: UUID
+    let worker: UUID
+    /// One task per run the test inserts: a task has at most one accepted run.
+    let tasks: [Int64]
+
+    static func insert(into db: TestDatabase) async throws -> Seeded {
+        let account = UUID()
+        let study = UUID()
+        let worker = UUID()
+        let preprint = "10.5555/contention.\(UUID().uuidString.prefix(8))"
+        try await db.client.query(
+            "INSERT INTO accounts (id, name, roles) VALUES (\(account), 'seeded', '{researcher,worker}')", logger: db.logger)
+        try await db.client.query("INSERT INTO preprints (id, title) VALUES (\(preprint), 'Seeded')", logger: db.logger)
+        try await db.client.query(
+            """
+            INSERT INTO studies (id, preprint_id, owner_account_id, spec, spec_sha256, job, task_count, open_tasks)
+            VALUES (\(study), \(preprint), \(account), '{}', 'seeded', '{}', 3, 3)
+            """, logger: db.logger)
+        try await db.client.query(
+            """
+            INSERT INTO workers (id, account_id, owner_account_id, name, slots, cpus, memory_bytes, gpus)
+            VALUES (\(worker), \(account), \(account), 'seeded', 1, 1, 0, 0)
+            """, logger: db.logger)
+        let rows = try await db.client.query(
+            """
+            INSERT INTO tasks (study_id, seed_group, dataset, seed, replica, max_attempts)
+            SELECT \(study), g, 'digits', g, 0, 3 FROM generate_series(0, 2) g ORDER BY g RETURNING id
+            """, logger: db.logger)
+        var tasks: [Int64] = []
+        for try await id in rows.decode(Int64.self) { tasks.append(id) }
+        return Seeded(preprint: preprint, study: study, worker: worker, tasks: tasks)
+    }
+
+    func markDirty(_ db: TestDatabase) async throws {
+        try await db.client.query("UPDATE preprints SET score_dirty = true WHERE id = \(preprint)", logger: db.logger)
+    }
+
+    func isDirty(_ db: TestDatabase) async throws -> Bool {
+        let rows = try await db.client.query("SELECT score_dirty FROM preprints WHERE id = \(preprint)", logger: db.logger)
+        for try await value in rows.decode(Bool.self) { return value }
+        return false
+    }
+
+    func acceptedRuns(_ db: TestDatabase) async throws -> Int64 {
+        let rows = try await db.client.query(
+            "SELECT count(*) FROM runs WHERE study_id = \(study) AND accepted", logger: db.logger)
+        for try await value in rows.decode(Int64.self) { return value }
+        return -1
+    }
+
+    /// Inserts the accepted run of task `run` (1-based) in a transaction left open until `commit()`.
+    func openResult(_ db: TestDatabase, run: Int) async throws -> OpenTransaction {
+        let inserted = Gate()
+        let mayCommit = Gate()
+        let task = Task {
+            try await db.client.withConnection { connection in
+                try await connection.query("BEGIN", logger: db.logger)
+                try await connection.query(
+                    """
+                    INSERT INTO runs (task_id, study_id, lease_id, worker_id, attempt, outcome, accepted, duration_seconds)
+                    VALUES (\(tasks[run - 1]), \(study), \(UUID()), \(worker), 1, 'succeeded', true, 1)
+                    """, logger: db.logger)
+                inserted.open()
+                await mayCommit.wait()
+                try await connection.query("COMMIT", logger: db.logger)
+            }
+        }
+        await inserted.wait()
+        return OpenTransaction(commit: {
+            mayCommit.open()
+            try await task.value
+        })
+    }
+}
+
+struct OpenTransaction {
+    let commit: @Sendable () async throws -> Void
+}

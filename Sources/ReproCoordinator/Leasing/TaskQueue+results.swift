@@ -76,20 +76,24 @@ extension TaskQueue {
         return tasks
     }
 
-    /// The declared metric ranges of these studies (`metrics` in the spec). A plain read, no lock: a study's
-    /// spec never changes after submission.
+    /// The declared metric ranges of these studies (`metrics` in the spec). A plain read, no lock, once per
+    /// study and coordinator: a study's spec never changes after submission (``MetricRangeCache``).
     private func metricRanges(of studies: Set<UUID>, on connection: PostgresConnection) async throws
         -> [UUID: [String: MetricRange]]
     {
+        var (ranges, missing) = metricRangeCache.lookup(studies)
+        guard !missing.isEmpty else { return ranges }
         let rows = try await connection.query(
             """
             SELECT id, (spec -> 'metrics')::text FROM studies
-            WHERE id = ANY(\(Array(studies))::uuid[]) AND spec ? 'metrics'
+            WHERE id = ANY(\(Array(missing))::uuid[]) AND spec ? 'metrics'
             """, logger: logger)
-        var ranges: [UUID: [String: MetricRange]] = [:]
+        var read: [UUID: [String: MetricRange]] = [:]
         for try await (study, json) in rows.decode((UUID, String).self) {
-            ranges[study] = try JSONDecoder().decode([String: MetricRange].self, from: Data(json.utf8))
+            read[study] = try JSONDecoder().decode([String: MetricRange].self, from: Data(json.utf8))
         }
+        metricRangeCache.store(read, for: missing)
+        ranges.merge(read) { _, new in new }
         return ranges
     }
 

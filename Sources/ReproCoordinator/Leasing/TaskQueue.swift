@@ -10,6 +10,8 @@ public struct TaskQueue: Sendable {
     let client: DatabaseClient
     let policy: LeasePolicy
     let logger: Logger
+    /// Shared by the copies of this queue.
+    let metricRangeCache = MetricRangeCache()
 
     /// Creates the queue.
     public init(client: DatabaseClient, policy: LeasePolicy, logger: Logger) {

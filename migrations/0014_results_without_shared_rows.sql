@@ -42,11 +42,11 @@ CREATE FUNCTION study_fold_closures(study uuid) RETURNS int LANGUAGE sql AS $$
 $$;
 
 -- 2. Accepted runs mark the preprint's score stale without a row lock per result transaction. Each takes a
---    shared advisory lock on the preprint ("RGSC", 0x52475343) and sets the flag only when it is not set
---    already; the score maintainer's claim takes the same lock exclusively after clearing the flag, so it
---    commits only after every result transaction that saw the flag set (and skipped setting it) has
---    committed, and the recomputation that follows sees their runs. A transaction that starts after the
---    claim sees the flag cleared and sets it again.
+--    shared advisory lock on the preprint ("RGSC", 0x52475343) before it looks at the flag, and sets the flag
+--    only when it is not set already; the score maintainer's claim takes the same lock exclusively before it
+--    clears the flag (ScoreRepository.claimDirty), so every result transaction that saw the flag set (and
+--    skipped setting it) has committed by then, and the recomputation that follows sees their runs. One that
+--    looks after the claim waits for its commit, sees the flag cleared and sets it again.
 CREATE OR REPLACE FUNCTION runs_inserted_mark_score_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(1380406083, hashtext(p.id))

@@ -180,9 +180,12 @@ struct ResultContentionTests {
             #expect(try await seeded.acceptedRuns(db) == 1)
             #expect(try await seeded.isDirty(db) == false)
 
-            // The boundary on: the claim clears the flag, then waits for the open result transaction.
+            // The boundary on: the claim waits for the open result transaction before it clears the flag. That
+            // transaction then writes the preprint's row itself, as a study completing in it does (the
+            // studies_score_dirty trigger): the claim holds no row lock while it waits, so neither waits for
+            // the other (a claim that cleared the flag first deadlocked here in the peers benchmark).
             try await seeded.markDirty(db)
-            let fenced = try await seeded.openResult(db, run: 2)
+            let fenced = try await seeded.openResult(db, run: 2, beforeCommit: seeded.markDirtyStatement)
             let claim = Task { try await scores.claimDirty(limit: 10) }
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await seeded.isDirty(db) == true)
@@ -306,8 +309,11 @@ struct Seeded {
     }
 
     func markDirty(_ db: TestDatabase) async throws {
-        try await db.client.query("UPDATE preprints SET score_dirty = true WHERE id = \(preprint)", logger: db.logger)
+        try await db.client.query(markDirtyStatement, logger: db.logger)
     }
+
+    /// What `preprint_mark_score_dirty` runs when a study of the preprint changes state.
+    var markDirtyStatement: PostgresQuery { "UPDATE preprints SET score_dirty = true WHERE id = \(preprint)" }
 
     func isDirty(_ db: TestDatabase) async throws -> Bool {
         let rows = try await db.client.query("SELECT score_dirty FROM preprints WHERE id = \(preprint)", logger: db.logger)
@@ -322,8 +328,9 @@ struct Seeded {
         return -1
     }
 
-    /// Inserts the accepted run of task `run` (1-based) in a transaction left open until `commit()`.
-    func openResult(_ db: TestDatabase, run: Int) async throws -> OpenTransaction {
+    /// Inserts the accepted run of task `run` (1-based) in a transaction left open until `commit()`, which
+    /// runs `beforeCommit` in it first.
+    func openResult(_ db: TestDatabase, run: Int, beforeCommit: PostgresQuery? = nil) async throws -> OpenTransaction {
         let inserted = Gate()
         let mayCommit = Gate()
         let task = Task {
@@ -336,6 +343,7 @@ struct Seeded {
                     """, logger: db.logger)
                 inserted.open()
                 await mayCommit.wait()
+                if let beforeCommit { try await connection.query(beforeCommit, logger: db.logger) }
                 try await connection.query("COMMIT", logger: db.logger)
             }
         }

@@ -145,25 +145,36 @@ public struct ScoreRepository: Sendable {
     /// transaction; a change committed later sets it again, so nothing is lost.
     ///
     /// A result transaction sets the flag only when it is clear, and holds a shared advisory lock on the
-    /// preprint (``scoreFenceClass``) until it commits (migration 0014, decision 0017). The claim takes that
-    /// lock exclusively after clearing the flag, so it commits only after every result transaction that saw
-    /// the flag still set, and skipped setting it, has committed: the recomputation that follows sees their
-    /// runs. Without the wait, such a run could stay out of the score until the next result.
+    /// preprint (``scoreFenceClass``) from before it looks at the flag until it commits (migration 0014,
+    /// decision 0017). The claim first takes that lock exclusively on each stale preprint, in id order as the
+    /// trigger does, and clears the flag only then: every result transaction that looked before has committed
+    /// (the recomputation that follows sees its runs), and every one that looks after waits for this commit
+    /// and finds the flag clear, so it sets it again. Without the wait, a run whose transaction saw the flag
+    /// set could stay out of the score until the next result.
+    ///
+    /// The advisory locks come before any row lock, and rows are taken with SKIP LOCKED: a result
+    /// transaction holding its shared lock may wait for the preprint's row (the flag, a study completing),
+    /// so a claim that held that row while waiting for the advisory lock would deadlock with it.
     func claimDirty(limit: Int) async throws -> [String] {
-        let rows = try await client.query(
-            """
-            WITH claimed AS (
+        try await client.withTransaction(logger: logger) { connection -> [String] in
+            let candidates = try await connection.query(
+                """
+                SELECT id, pg_advisory_xact_lock(\(Self.scoreFenceClass), hashtext(id))::text
+                FROM (SELECT id FROM preprints WHERE score_dirty ORDER BY id LIMIT \(limit) OFFSET 0) c
+                """, logger: logger)
+            var stale: [String] = []
+            for try await (id, _) in candidates.decode((String, String).self) { stale.append(id) }
+            guard !stale.isEmpty else { return [] }
+            let rows = try await connection.query(
+                """
                 UPDATE preprints SET score_dirty = false
-                WHERE id IN (SELECT id FROM preprints WHERE score_dirty ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                WHERE id IN (SELECT id FROM preprints WHERE id = ANY(\(stale)) AND score_dirty FOR UPDATE SKIP LOCKED)
                 RETURNING id
-            )
-            -- In id order, as the trigger takes them: the subquery sorts before the locks are taken.
-            SELECT id, pg_advisory_xact_lock(\(Self.scoreFenceClass), hashtext(id))::text
-            FROM (SELECT id FROM claimed ORDER BY id OFFSET 0) c
-            """, logger: logger)
-        var ids: [String] = []
-        for try await (id, _) in rows.decode((String, String).self) { ids.append(id) }
-        return ids
+                """, logger: logger)
+            var ids: [String] = []
+            for try await id in rows.decode(String.self) { ids.append(id) }
+            return ids.sorted()
+        }
     }
 
     /// The class of the advisory lock that result transactions hold, shared, on a preprint whose runs they

@@ -72,6 +72,7 @@ if ! command -v shellcheck >/dev/null 2>&1; then
 fi
 shellcheck --shell=bash --severity=style "$sbatch_script"
 # The lint can fail: an unquoted expansion in a copy of the template must be reported.
+# shellcheck disable=SC2016 # the $ are the template's text, not this script's variables
 sed 's|mkdir -p "$work" "$cache"|mkdir -p $work $cache|' "$sbatch_script" >"$out/broken.sbatch"
 if shellcheck --shell=bash "$out/broken.sbatch" >/dev/null 2>&1; then
     echo "error: shellcheck accepted unquoted expansions in a copy of worker/slurm-worker.sbatch: the check is not working" >&2

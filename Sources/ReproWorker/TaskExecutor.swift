@@ -251,6 +251,15 @@ struct TaskExecutor: Sendable {
                 throw WorkerError("$REPRO_OUTPUT_DIR is no longer a directory (the job replaced it)")
             }
             let mlflow = try MLflowStore().read(outputDirectory: outputDirectory, task: lease.taskID)
+            if let mlflow {
+                // The run tags MLflow applied from MLFLOW_RUN_CONTEXT (ReproGrid's own only): whether the
+                // job's MLflow honours them shows here, and the end-to-end test reads it.
+                let tags = mlflow.tags.filter { $0.key.hasPrefix("reprogrid.") }.sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\($0.value.prefix(64))" }.joined(separator: " ")
+                logger.info(
+                    "MLflow run read",
+                    metadata: ["repro.mlflow.run": "\(mlflow.path)", "repro.mlflow.tags": "\(tags.isEmpty ? "none" : tags)"])
+            }
             let reported = Result { () throws(MetricsError) in try parser.value.metrics(outputDirectory: outputDirectory) }
             metrics = try MLflowStore.combine(reported: reported, mlflow: mlflow)
             params = mlflow.flatMap { $0.params.isEmpty ? nil : $0.params }

@@ -27,7 +27,7 @@ struct MLflowExampleEndToEndTests {
     func run(_ cluster: Cluster) async throws {
         let url = try await cluster.startCoordinator()
         try await cluster.createKeys()
-        try cluster.startWorker(name: "mlflow")
+        let worker = try cluster.startWorker(name: "mlflow")
 
         let submitted = try await cluster.cli(["submit", Self.example.appendingPathComponent("study-small.yaml").path])
         let idLine = try #require(submitted.split(separator: "\n").last { UUID(uuidString: String($0)) != nil })
@@ -53,6 +53,22 @@ struct MLflowExampleEndToEndTests {
             #expect(accuracy > 0.85 && accuracy <= 1.0, "got \(accuracy)")
             #expect(run.metrics["train_accuracy"] != nil)
             #expect(run.params == ["C": "1.0", "dataset": "wine", "model": "LogisticRegression"])
+            // Real MLflow applied the study and task tags the worker passed in MLFLOW_RUN_CONTEXT (train.py
+            // sets none): the worker logs the reprogrid.* tags of the run it read from the file store.
+            let expected: Set<String> = [
+                "reprogrid.task_id=\(run.taskID)", "reprogrid.study_id=\(studyID.uuidString.lowercased())",
+                "reprogrid.seed=\(run.seed)", "reprogrid.dataset=\(run.dataset)",
+            ]
+            let tagged = worker.output.split(separator: "\n").contains { line in
+                // `repro.mlflow.tags=reprogrid.dataset=wine reprogrid.seed=0 …`: a tag per word, the first
+                // one behind the metadata key.
+                let words = Set(
+                    line.split { " \t\"',[]{}".contains($0) }.map {
+                        String($0.hasPrefix("repro.mlflow.tags=") ? $0.dropFirst("repro.mlflow.tags=".count) : $0)
+                    })
+                return line.contains("MLflow run read") && expected.isSubset(of: words)
+            }
+            #expect(tagged, "no MLflow run with this task's tags in the worker log:\n\(worker.output.suffix(4000))")
         }
 
         let report = try WireCoding.decoder().decode(StudyReport.self, from: try await client.reportData(studyID))

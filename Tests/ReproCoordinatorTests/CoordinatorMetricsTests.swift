@@ -58,19 +58,66 @@ struct CoordinatorMetricsTests {
         }
     }
 
-    @Test("the periodic gauges' statement runs and sets every gauge")
+    /// The value of one series of `reprogrid_tasks`.
+    static func tasks(_ state: String) -> Double { value("reprogrid_tasks", #"state="\#(state)""#) }
+
+    /// The only test that refreshes the periodic gauges (they are process-wide): the values are this
+    /// harness's own.
+    @Test("the periodic gauges count every task state; finished states only on the passes that count them")
     func gaugesRefresh() async throws {
         try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let worker = try await harness.worker(name: "w", slots: 4)
+            // Three tasks, one attempt each: one succeeds, one fails for good, one stays queued.
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 3, maxAttempts: 1),
+                key: researcher)
+            let leased: LeaseResponse = try await harness.call(
+                .post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 2, wait: 0))
+            try #require(leased.leases.count == 2)
+            let _: ResultBatchReceipt = try await harness.call(
+                .post, "/v1/results", key: worker.token,
+                json: ResultBatch(results: [
+                    LeaseLifecycleTests.result(leased.leases[0]), LeaseLifecycleTests.result(leased.leases[1], .failed),
+                ]))
+            // A second study of two tasks, cancelled before any ran.
+            let cancelled = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2, preprint: "arXiv:2401.01235"),
+                key: researcher)
+            let _: StudyStatus = try await harness.call(.post, "/v1/studies/\(cancelled.id)/cancel", key: researcher)
+
             let gauges = QueueGauges(
                 database: harness.services.database, interval: .seconds(60), gate: Gate(), logger: .init(label: "test"))
             try await gauges.refresh()
             let text = MetricsRegistry.exposition()
             for name in [
-                #"reprogrid_tasks{state="queued"}"#, "reprogrid_oldest_queued_task_age_seconds",
-                "reprogrid_workers_seen_last_minute", "reprogrid_scores_stale_preprints", "reprogrid_score_lag_seconds",
+                "reprogrid_oldest_queued_task_age_seconds", "reprogrid_workers_seen_last_minute",
+                "reprogrid_scores_stale_preprints", "reprogrid_score_lag_seconds",
             ] {
                 #expect(text.contains(name), "\(name) missing")
             }
+            #expect(Self.tasks("queued") == 1)
+            #expect(Self.tasks("leased") == 0)
+            #expect(Self.tasks("held") == 0)
+            #expect(Self.tasks("succeeded") == 1)
+            #expect(Self.tasks("failed") == 1)
+            #expect(Self.tasks("cancelled") == 2)
+
+            // The last queued task succeeds. A pass without the finished count moves only the live
+            // states; the next pass that counts them catches up.
+            let last: LeaseResponse = try await harness.call(
+                .post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 1, wait: 0))
+            let _: ResultBatchReceipt = try await harness.call(
+                .post, "/v1/results", key: worker.token,
+                json: ResultBatch(results: [LeaseLifecycleTests.result(try #require(last.leases.first))]))
+            try await gauges.refresh(finished: false)
+            #expect(Self.tasks("queued") == 0)
+            #expect(Self.tasks("succeeded") == 1, "finished states are counted only on their own passes")
+            try await gauges.refresh()
+            #expect(Self.tasks("succeeded") == 2)
+            #expect(Self.tasks("failed") == 1)
+            #expect(Self.tasks("cancelled") == 2)
         }
     }
 

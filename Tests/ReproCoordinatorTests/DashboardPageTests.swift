@@ -225,6 +225,7 @@ struct DashboardPageTests {
             #expect(!paged.contains("<tr><td>\(first[0].id)</td>"))
             #expect(paged.contains("<tr><td>\(all[2].id)</td>"))
             #expect(paged.contains("First runs"))
+            #expect(!paged.contains("params (MLflow)"), "no params column when no run logged params")
         }
     }
 

@@ -44,6 +44,12 @@ struct RunParamsTests {
             let text = ReportRenderer.render(report)
             #expect(text.contains("Runs (params logged with MLflow)"), "\(text)")
             #expect(text.contains("LogisticRegression"))
+
+            // The dashboard's study page: a params column, each run's params, a dash for the run without.
+            let page = String(buffer: try await harness.request(.get, "/studies/\(created.id)", key: researcher).body)
+            #expect(page.contains(#"<th scope="col">params (MLflow)</th>"#), "\(page)")
+            #expect(page.contains("<td>C=0.5, model=LogisticRegression</td></tr>"))
+            #expect(page.contains("</td><td>–</td></tr>"))
         }
     }
 

@@ -5,7 +5,9 @@
 - every Service targetPort names a container port of the pods it selects;
 - the ServiceMonitor (a Prometheus Operator CRD, which kubernetes-validate has no schema for)
   selects Services that have the port it scrapes;
-- the coordinator's termination grace exceeds the longest long-poll (30 s) plus its --shutdown-grace;
+- the coordinator's termination grace exceeds both the longest long-poll (30 s) and its
+  --shutdown-grace (the larger of the two, not their sum: SIGTERM ends waiting long-polls at once,
+  and the process stops within --shutdown-grace);
 - probes hit /readyz and /healthz; every container runs as non-root without privilege escalation;
 - every Secret a pod references is one the README tells operators to create.
 

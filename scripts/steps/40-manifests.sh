@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Deployment files, validated offline: the Kubernetes kustomize base (deploy/kubernetes) against the
-# Kubernetes schemas with kubernetes-validate, and compose.yaml against the Compose specification's
-# JSON schema committed in deploy/schemas/ with check-jsonschema. No cluster, no network at check time.
+# Kubernetes schemas with kubernetes-validate, compose.yaml against the Compose specification's JSON
+# schema committed in deploy/schemas/ with check-jsonschema, and the Slurm template
+# (worker/slurm-worker.sbatch) with bash -n and shellcheck. No cluster, no network at check time
+# (beyond installing shellcheck from Debian once).
 #
 # The base is rendered with `kubectl kustomize` when kubectl is installed, and always with the small
 # renderer in deploy/kubernetes/render.py (no kubectl on a fresh machine); with both, their output
@@ -57,6 +59,26 @@ for index, document in enumerate(yaml.safe_load_all(open(out / "rendered.yaml"))
 PY
 "$venv/bin/kubernetes-validate" --strict --kubernetes-version "$kubernetes_version" "$out"/core/*.yaml
 "$venv/bin/python" "$base/check_consistency.py" "$out/rendered.yaml" "$base/README.md"
+
+# The Slurm template: parsed by bash, and linted by shellcheck (Debian's package, installed once when
+# missing; a machine where apt cannot reach a mirror fails here, loudly).
+# scripts/steps/45-slurm.sh runs it, two array tasks at once against a live coordinator.
+sbatch_script=$repo_root/worker/slurm-worker.sbatch
+bash -n "$sbatch_script"
+if ! command -v shellcheck >/dev/null 2>&1; then
+    # shellcheck source-path=SCRIPTDIR source=../lib/apt.sh
+    source "$repo_root/scripts/lib/apt.sh"
+    repro_apt_install shellcheck
+fi
+shellcheck --shell=bash --severity=style "$sbatch_script"
+# The lint can fail: an unquoted expansion in a copy of the template must be reported.
+# shellcheck disable=SC2016 # the $ are the template's text, not this script's variables
+sed 's|mkdir -p "$work" "$cache"|mkdir -p $work $cache|' "$sbatch_script" >"$out/broken.sbatch"
+if shellcheck --shell=bash "$out/broken.sbatch" >/dev/null 2>&1; then
+    echo "error: shellcheck accepted unquoted expansions in a copy of worker/slurm-worker.sbatch: the check is not working" >&2
+    exit 1
+fi
+echo "worker/slurm-worker.sbatch: bash -n and shellcheck $(shellcheck --version | awk '/^version:/ {print $2}') clean"
 
 # compose.yaml against the Compose specification (deploy/schemas/compose-spec.json, committed).
 "$venv/bin/check-jsonschema" --schemafile "$repo_root/deploy/schemas/compose-spec.json" "$repo_root/compose.yaml"

@@ -22,6 +22,11 @@ extension DashboardController {
             var outcome: String
             var accepted: String
             var metrics: String
+            /// The params the run logged with MLflow, `name=value` sorted by name, "–" when none; the
+            /// column shows when any run on the page has some (``StudyView/runsHaveParams``), as in
+            /// the CLI report.
+            var params: String
+            var hasParams: Bool
         }
         struct Failure: Sendable {
             var runID: Int64
@@ -66,6 +71,8 @@ extension DashboardController {
         /// The next page of the runs table, and the first one (nil when there is none / this is it).
         var runsNextHref: String? = nil
         var runsFirstHref: String? = nil
+        /// Whether the runs table has a params column (a run on the page logged MLflow params).
+        var runsHaveParams = false
         var looks: [Looks] = []
         // Stored, not computed: Mustache sees only stored properties (Mirror).
         var hasHighlights = false
@@ -133,6 +140,7 @@ extension DashboardController {
         var runsNote: String?
         var runsNextHref: String?
         var runsFirstHref: String?
+        var runsHaveParams = false
         if showRuns {
             // One more than shown: whether there is a next page.
             let fetched = try await studies.runs(id, limit: Self.runsShown + 1, after: runsAfter)
@@ -142,8 +150,14 @@ extension DashboardController {
                     id: run.id, dataset: run.dataset + (run.configuration.map { " · \($0)" } ?? ""), seed: run.seed,
                     replica: run.replica, hardware: run.hardwareClass ?? "–", duration: SVG.label(run.durationSeconds) + " s",
                     outcome: run.outcome.rawValue, accepted: run.accepted ? "yes" : "no",
-                    metrics: run.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(SVG.label($0.value))" }.joined(separator: ", "))
+                    metrics: run.metrics.sorted { $0.key < $1.key }.map { "\($0.key) \(SVG.label($0.value))" }
+                        .joined(separator: ", "),
+                    params: Self.paramsText(run.params), hasParams: false)
             }
+            // A column only for studies that log params (MLflow); the same on every row, for the template.
+            let withParams = runs.contains { $0.params != "–" }
+            for index in runs.indices { runs[index].hasParams = withParams }
+            runsHaveParams = withParams
             if fetched.count > Self.runsShown || runsAfter != nil {
                 let total = try await studies.runCount(id)
                 runsNote = "Runs \(records.first?.id ?? 0) to \(records.last?.id ?? 0) of \(total), \(Self.runsShown) per page; "
@@ -175,6 +189,7 @@ extension DashboardController {
             runsNote: runsNote, showFailures: showFailures, failures: failures, canCancel: running && (isOwner || identity.isAdmin))
         view.runsNextHref = runsNextHref
         view.runsFirstHref = runsFirstHref
+        view.runsHaveParams = runsHaveParams
         view.hasHighlights = !view.highlights.isEmpty
         view.hasVariance = !view.variance.isEmpty
         if status.adaptive != nil {
@@ -286,5 +301,15 @@ extension DashboardController {
         }
         context.logger.info("study cancelled from the dashboard", metadata: ["repro.study.id": "\(id)"])
         return Response(status: .seeOther, headers: [.location: "/studies/\(id.uuidString.lowercased())"])
+    }
+}
+
+
+extension DashboardController {
+    /// A run's MLflow params for the runs table: `name=value`, sorted by name, each value cut to 40
+    /// characters as in the CLI report (all of them are in GET /v1/studies/{id}/runs); "–" when none.
+    static func paramsText(_ params: [String: String]?) -> String {
+        guard let params, !params.isEmpty else { return "–" }
+        return params.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.prefix(40))" }.joined(separator: ", ")
     }
 }

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Dict
+from typing import Any, Dict
+from urllib.parse import quote
 
 import pandas
 import pytest
+import tqdm  # noqa: F401  (the step installs it: without it, wait(progress=True) draws nothing, silently)
 
 from reprogrid import Client, ProblemError
 from reprogrid.bundle import local_bundle, with_bundle
@@ -146,3 +148,57 @@ def test_bundle_reference_is_rewritten_in_block_and_flow_yaml() -> None:
     assert local_bundle(flow, False) == "."
     assert with_bundle(flow, False, "sha256:cd") == "code: {bundle: \"sha256:cd\"}\n"
     assert local_bundle("code:\n  bundle: sha256:ef\n", False) is None
+
+
+def dict_spec(bundle: Path, preprint: str) -> Dict[str, Any]:
+    """The tiny study as a dict (no funder or institution: the scores test counts those rows)."""
+    return {
+        "preprint": {"id": preprint, "title": "A Tiny Study Submitted as a Dict"},
+        "code": {"bundle": str(bundle)},
+        "run": {
+            "command": ["python3", "job.py", "--seed", "{seed}", "--dataset", "{dataset}"],
+            "timeout": "1m",
+            "resources": {"cpus": 1, "memory": "512MiB", "gpus": 0},
+        },
+        "matrix": {"seeds": {"from": 0, "count": 2}, "datasets": ["digits"], "replicas": 1},
+        "claims": [{"metric": "accuracy", "dataset": "digits", "value": 0.9, "direction": "higher", "tolerance": 0.01}],
+    }
+
+
+def test_submit_a_dict(researcher: Client, tiny_study_path: Path) -> None:
+    spec = dict_spec(tiny_study_path.parent, "arXiv:2501.00034")
+    study = researcher.submit(spec)
+    assert not study.existing
+    status = study.wait(progress=False, poll=0.5, timeout=300)
+    assert status["state"] == "completed"
+    assert sorted(run["seed"] for run in study.runs() if run["accepted"]) == [0, 1]
+    # The local bundle folder was packed and uploaded; the caller's dict is left as it was.
+    assert spec["code"]["bundle"] == str(tiny_study_path.parent)
+    again = researcher.submit(spec)
+    assert again.existing and again.id == study.id
+
+
+def test_wait_with_progress_draws_a_tqdm_bar(researcher: Client, tiny_study_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    study = researcher.submit(tiny_study_path, new=True)
+    status = study.wait(progress=True, poll=0.2, timeout=300)
+    assert status["state"] == "completed"
+    bar = capsys.readouterr().err
+    # The bar's description, all three tasks done out of three, and the study's state as its postfix.
+    assert "study" in bar and "3/3" in bar and "completed" in bar, repr(bar)
+
+
+def test_preprint_ids_are_one_escaped_path_segment(coordinator_url: str, accounts: Dict[str, str]) -> None:
+    # A DOI may hold any printable ASCII: "/" would split the path segment, "?" start a query, "#" a
+    # fragment, "%" an escape. Each must reach the coordinator as part of the id.
+    doi = "10.5555/repro#grid?v=1%2"
+    researcher = Client(coordinator_url, accounts["researcher"])
+    researcher.request("PUT", f"/v1/preprints/{quote(doi, safe='')}", json={"title": "A DOI with #, ? and %"})
+    community = Client(coordinator_url, accounts["community"])
+    stored = "doi:" + doi
+    posted = community.feedback(doi, "comment", text="the id survives the URL")
+    assert posted["feedback"]["preprint_id"] == stored
+    items = community.feedback(doi)
+    assert [(item["preprint_id"], item["text"]) for item in items] == [(stored, "the id survives the URL")]
+    summary = community.feedback_summary(doi)
+    assert (summary["preprint_id"], summary["items"]) == (stored, 1)
+    assert community.score(doi)["preprint_id"] == stored

@@ -88,7 +88,8 @@ def test_periodic_gauges_see_the_worker(urls) -> None:
             break
         assert time.monotonic() < deadline, "reprogrid_workers_seen_last_minute never counted the worker"
         time.sleep(1)
-    assert ("reprogrid_tasks", (("state", "queued"),)) in values
+    for state in ("queued", "leased", "held", "succeeded", "failed", "cancelled"):
+        assert ("reprogrid_tasks", (("state", state),)) in values, f"reprogrid_tasks{{state={state!r}}} missing"
     assert "reprogrid_oldest_queued_task_age_seconds" in names(values)
     assert "reprogrid_score_lag_seconds" in names(values)
 

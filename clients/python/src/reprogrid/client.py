@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional, Union
 import httpx
 
 from . import bundle
-from .errors import ProblemError, ReproGridError
+from .errors import ProblemError, ReproGridError, expect_object
 from .frames import to_frame
 from .study import Study
 
@@ -57,14 +57,18 @@ class Client:
 
     def get_json(self, path: str, **params: Any) -> Any:
         clean = {k: _query_value(v) for k, v in params.items() if v is not None}
-        # Spaces as %20: httpx writes them as "+", which the coordinator reads literally, so a filter
-        # such as funder="Swedish Research Council" would match nothing.
+        # Spaces as %20, which every server reads as a space: httpx would write "+", which coordinators
+        # before issue 11 read literally (funder="Swedish Research Council" then matched nothing).
         query = urlencode(clean, quote_via=quote)
         return self.request("GET", f"{path}?{query}" if query else path).json()
 
+    def get_object(self, path: str, **params: Any) -> Dict[str, Any]:
+        """``get_json`` for answers that are a JSON object."""
+        return expect_object(self.get_json(path, **params), f"GET {path}")
+
     # Studies
 
-    def submit(self, spec: Union[str, os.PathLike, Dict[str, Any]], new: bool = False) -> Study:
+    def submit(self, spec: Union[str, "os.PathLike[str]", Dict[str, Any]], new: bool = False) -> Study:
         """Submits a study from a spec file (YAML or JSON) or a dict, uploading a local code bundle first.
 
         An identical spec this account already submitted returns that study (``study.existing``)
@@ -117,7 +121,7 @@ class Client:
                 return
 
     def score(self, preprint: str) -> Dict[str, Any]:
-        return self.get_json(f"/v1/preprints/{_segment(preprint)}/score")
+        return self.get_object(f"/v1/preprints/{_segment(preprint)}/score")
 
     # Feedback
 
@@ -153,7 +157,7 @@ class Client:
         return to_frame(items) if as_frame else items
 
     def feedback_summary(self, preprint: str) -> Dict[str, Any]:
-        return self.get_json(f"/v1/preprints/{_segment(preprint)}/feedback/summary")
+        return self.get_object(f"/v1/preprints/{_segment(preprint)}/feedback/summary")
 
 
 def _problem(response: httpx.Response) -> Dict[str, Any]:
@@ -175,5 +179,7 @@ def _query_value(value: Any) -> Any:
 
 
 def _segment(preprint: str) -> str:
-    # A DOI's slash belongs to the id, not the path.
-    return preprint.replace("/", "%2F")
+    # The id is one path segment, percent-encoded whole: a DOI may hold any printable ASCII character,
+    # and its "/" would split the segment, "?" start the query, "#" start a fragment (never sent), "%"
+    # be read as an escape. The coordinator decodes the segment (PreprintPath).
+    return quote(preprint, safe="")

@@ -62,3 +62,12 @@ class StudyFailed(ReproGridError):
         self.study_id = study_id
         self.state = state
         super().__init__(f"study {study_id} ended as {state}")
+
+
+def expect_object(value: Any, what: str) -> Dict[str, Any]:
+    """``value`` (a decoded JSON answer) as a dict, or ReproGridError when the coordinator answered
+    something else: the typed methods promise a dict, and a list or a string would fail later, far
+    from the cause."""
+    if not isinstance(value, dict):
+        raise ReproGridError(f"{what}: expected a JSON object from the coordinator, got {type(value).__name__}")
+    return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
-from .errors import StudyFailed
+from .errors import StudyFailed, expect_object
 from .frames import to_frame
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ class Study:
         return bool(self.created.get("existing", False))
 
     def status(self) -> Dict[str, Any]:
-        return self.client.get_json(f"/v1/studies/{self.id}")
+        return self.client.get_object(f"/v1/studies/{self.id}")
 
     def wait(self, progress: bool = True, poll: float = 2.0, timeout: Optional[float] = None) -> Dict[str, Any]:
         """Blocks until the study is completed and returns its status. A tqdm bar of finished tasks
@@ -64,7 +64,7 @@ class Study:
 
     def report(self) -> Dict[str, Any]:
         """The report: claims, verdicts, per-metric statistics and the runs table."""
-        return self.client.get_json(f"/v1/studies/{self.id}/report")
+        return self.client.get_object(f"/v1/studies/{self.id}/report")
 
     def runs(self, as_frame: bool = False) -> Any:
         """Every run (attempt) with its metrics (and MLflow params); a flat DataFrame with ``as_frame``
@@ -73,7 +73,7 @@ class Study:
         return to_frame(runs) if as_frame else runs
 
     def cancel(self) -> Dict[str, Any]:
-        return self.client.request("POST", f"/v1/studies/{self.id}/cancel").json()
+        return expect_object(self.client.request("POST", f"/v1/studies/{self.id}/cancel").json(), "cancel")
 
 
 def _bar(progress: bool) -> Any:

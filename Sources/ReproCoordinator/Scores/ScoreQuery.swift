@@ -56,7 +56,7 @@ struct ScoreQuery: Sendable {
 
     /// Reads the query string; `accept` decides CSV when `format` is absent.
     init(request: Request) throws {
-        let parameters = QueryParameters(request)
+        let parameters = try QueryParameters(request)
         func text(_ name: String) throws -> String? {
             guard let value = parameters[name] else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespaces)
@@ -136,7 +136,7 @@ struct ScoreQuery: Sendable {
             }
             // The id is compared with stored preprint ids in PostgreSQL, which cannot take NUL (a forged
             // cursor holding one answered 500) nor a key longer than an index entry.
-            guard keyFits, !parsed.id.contains("\u{0}"), parsed.id.utf8.count <= 1_000 else {
+            guard keyFits, StorableText.isStorable(parsed.id), parsed.id.utf8.count <= 1_000 else {
                 throw Problem.badRequest("cursor is not a cursor this API handed out.", field: "cursor")
             }
             cursor = parsed

@@ -142,6 +142,24 @@ struct ContractGapTests {
         }
     }
 
+    @Test("a cursor past a preprint with a long DOI is longer than 200 characters and is accepted back")
+    func longCursor() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let funder = try await harness.key(.funder)
+            let suffix = String(repeating: "s", count: 180)
+            for index in 1...2 {
+                _ = try await harness.putPreprint("10.5555%2F\(index)\(suffix)", key: researcher)
+            }
+            let first: ScorePage = try await harness.call(.get, "/v1/scores?limit=1", key: funder)
+            let cursor = try #require(first.nextCursor)
+            #expect(cursor.count > 200)
+            let second: ScorePage = try await harness.call(.get, "/v1/scores?limit=1&cursor=\(cursor)", key: funder)
+            #expect(second.rows.count == 1)
+            #expect(second.rows.first?.preprintID != first.rows.first?.preprintID)
+        }
+    }
+
     @Test("public routes ignore a real key that was revoked or has expired (200), guarded ones refuse it")
     func publicRoutesIgnoreRevokedAndExpiredKeys() async throws {
         try await CoordinatorHarness.run { harness in

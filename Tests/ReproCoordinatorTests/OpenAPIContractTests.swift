@@ -67,6 +67,13 @@ struct OpenAPIContractTests {
         {
             #expect(try Self.matches(metric, sample) == MetricName.isValid(sample), "metric \(sample)")
         }
+        let preprintID = try Self.pattern(try Self.schema("SpecPreprintID"), ["pattern"])
+        for sample in ["arXiv:2401.01234", "2401.01234v2", "ARXIV:2401.12345", "hep-th/9901001", "math.GT/0309136v1",
+            "10.48550/arXiv.2401.01234", "10.1000/xyz(123)", "doi:10.1000/x", "10.12/abc", "2401.123", "hep-th/99010",
+            "https://arxiv.org/abs/2401.01234", "10.1000/has space"]
+        {
+            #expect(try Self.matches(preprintID, sample) == PreprintSpec.isValidIdentifier(sample), "preprint id \(sample)")
+        }
         let git = try Self.schema("SpecGit")
         let commit = try Self.pattern(git, ["properties", "commit", "pattern"])
         for sample in [String(repeating: "a", count: 40), String(repeating: "A", count: 40), String(repeating: "a", count: 39),
@@ -91,11 +98,11 @@ struct OpenAPIContractTests {
         }
         let run = try Self.schema("SpecRun")
         let timeout = try Self.pattern(run, ["properties", "timeout", "anyOf", "1", "pattern"])
-        for sample in ["90s", "10m", "1h30m", "2d", "1d2h3m4s", "300", " 5m ", "30m1h", "1h30", "", "m", "5x", "1.5h", "h1"] {
+        for sample in ["90s", "10m", "1h30m", "2d", "1d2h3m4s", "300", " 5m ", "\r\n5m\r\n", "30m1h", "1h30", "", "m", "5x", "1.5h", "h1"] {
             #expect(try Self.matches(timeout, sample) == (DurationValue(parsing: sample) != nil), "timeout \(sample)")
         }
         let memory = try Self.pattern(run, ["properties", "resources", "properties", "memory", "anyOf", "1", "pattern"])
-        for sample in ["2GiB", "512MiB", "1.5G", "1G", "2048", "1 gib", "16mb", "1TB", "1.G", ".5G", "1.2.3G", "2 GiBs", "", "G",
+        for sample in ["2GiB", "512MiB", "1.5G", "1G", "2048", "1 gib", "2GiB\r\n", "16mb", "1TB", "1.G", ".5G", "1.2.3G", "2 GiBs", "", "G",
             "1KiB", "1kI"]
         {
             #expect(try Self.matches(memory, sample) == (ByteSize(parsing: sample) != nil), "memory \(sample)")

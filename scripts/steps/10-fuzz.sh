@@ -2,7 +2,8 @@
 # Step `fuzz`: schemathesis against a live coordinator, with an admin key and then a researcher key,
 # every check on (`--checks all`), a bounded number of examples per operation. Fails on any 5xx, any
 # response off the schema, any schema-valid request refused (beyond the allow-list with reasons in
-# scripts/steps/fuzz/schemathesis.toml), any undeclared method not answered 405 with Allow.
+# scripts/steps/fuzz/schemathesis.toml, each refusal's reason checked by scripts/steps/fuzz/hooks.py),
+# any undeclared method not answered 405 with Allow.
 #
 # negative_data_rejection (a schema-violating request must be refused) is excluded, with the reason in
 # scripts/steps/fuzz/schemathesis.toml; schema-violating requests are still sent and checked otherwise.

@@ -17,7 +17,9 @@ public enum PreprintID {
         var text = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         // Bounded so the id always fits a btree index entry (a 3 000-character DOI did not: 503), and
         // free of control characters (NUL cannot be stored at all).
-        guard text.count <= maxLength, !text.unicodeScalars.contains(where: isControl) else { return nil }
+        guard text.count <= maxLength, StorableText.isStorable(text), !text.unicodeScalars.contains(where: isControl) else {
+            return nil
+        }
         for prefix in ["https://arxiv.org/abs/", "http://arxiv.org/abs/", "https://arxiv.org/pdf/", "arxiv.org/abs/"]
         where text.lowercased().hasPrefix(prefix) {
             text = String(text.dropFirst(prefix.count))

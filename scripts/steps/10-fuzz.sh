@@ -2,7 +2,8 @@
 # Step `fuzz`: schemathesis against a live coordinator, with an admin key and then a researcher key,
 # every check on (`--checks all`), a bounded number of examples per operation. Fails on any 5xx, any
 # response off the schema, any schema-valid request refused (beyond the allow-list with reasons in
-# scripts/steps/fuzz/schemathesis.toml), any undeclared method not answered 405 with Allow.
+# scripts/steps/fuzz/schemathesis.toml, each refusal's reason checked by scripts/steps/fuzz/hooks.py),
+# any undeclared method not answered 405 with Allow.
 #
 # negative_data_rejection (a schema-violating request must be refused) is excluded, with the reason in
 # scripts/steps/fuzz/schemathesis.toml; schema-violating requests are still sent and checked otherwise.
@@ -46,6 +47,9 @@ for who in admin researcher; do
     if ! (
         cd "$dir"
         export REPRO_FUZZ_KEY=${!key_var}
+        # The check that every 400/422 the allow-list tolerates has a listed reason, and the bundle
+        # serializer (hooks.py).
+        export SCHEMATHESIS_HOOKS=$repo_root/scripts/steps/fuzz/hooks.py
         # schemathesis substitutes ${REPRO_FUZZ_KEY} from its environment when it reads the file.
         { printf '%s\n\n' 'headers = { Authorization = "Bearer ${REPRO_FUZZ_KEY}" }'
             cat "$repo_root/scripts/steps/fuzz/schemathesis.toml"; } >"$dir/schemathesis-$who.toml"

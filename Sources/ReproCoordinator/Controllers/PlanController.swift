@@ -21,7 +21,7 @@ struct PlanController: Sendable {
     }
 
     @Sendable func plan(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
-        let query = QueryParameters(request)
+        let query = try QueryParameters(request)
         let sdText = query["sd"]
         let pilotText = query["pilot"]
         guard (sdText == nil) != (pilotText == nil) else {

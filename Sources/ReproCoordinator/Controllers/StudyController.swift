@@ -17,7 +17,7 @@ struct StudyController: Sendable {
     @Sendable func create(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
         // `?new=true` runs an identical spec again as a separate study (e.g. on other hardware).
         let allowDuplicate: Bool
-        switch QueryParameters(request)["new"] {
+        switch try QueryParameters(request)["new"] {
         case nil, "false": allowDuplicate = false
         case "true": allowDuplicate = true
         case let other?: throw Problem.badRequest("new must be true or false, not \"\(other)\".", field: "new")

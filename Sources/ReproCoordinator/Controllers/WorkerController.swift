@@ -40,8 +40,9 @@ struct WorkerController: Sendable {
         where !(0...4096).contains(value) {
             throw Problem.badRequest("\(name) must be between 0 and 4096.", field: name)
         }
-        if let hardware = registration.hardwareClass, hardware.count > 200 {
-            throw Problem.badRequest("hardware_class must have at most 200 characters.", field: "hardware_class")
+        if let hardware = registration.hardwareClass, hardware.count > Self.maxHardwareClassLength {
+            throw Problem.badRequest(
+                "hardware_class must have at most \(Self.maxHardwareClassLength) characters.", field: "hardware_class")
         }
         guard registration.memoryBytes >= 0 else {
             throw Problem.badRequest("memory_bytes cannot be negative.", field: "memory_bytes")
@@ -287,5 +288,26 @@ struct WorkerController: Sendable {
             }
         }
         try RunParams.validate(result.params, field: prefix + "params")
+        // Both are stored with the run as sent; bounded so that one result cannot store megabytes of
+        // either (only the body's cap applied before). A worker registers with the same hardware class,
+        // under the same limit, and a real fingerprint (packages included) is a few KiB.
+        if let hardware = result.hardwareClass, hardware.count > maxHardwareClassLength {
+            throw Problem.badRequest(
+                "hardware_class must have at most \(maxHardwareClassLength) characters (got \(hardware.count)).",
+                field: prefix + "hardware_class")
+        }
+        if let fingerprint = result.fingerprint {
+            let size = (try? WireCoding.encoder().encode(fingerprint).count) ?? Int.max
+            guard size <= maxFingerprintBytes else {
+                throw Problem.badRequest(
+                    "fingerprint must be at most \(maxFingerprintBytes) bytes as JSON (got \(size)).",
+                    field: prefix + "fingerprint")
+            }
+        }
     }
+
+    /// Longest hardware class, in characters, at registration and in results (the contract's `maxLength`).
+    static let maxHardwareClassLength = 200
+    /// Largest environment fingerprint of a result, as compact JSON (stated in the contract).
+    static let maxFingerprintBytes = 64 << 10
 }

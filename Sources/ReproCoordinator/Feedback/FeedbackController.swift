@@ -25,7 +25,7 @@ struct FeedbackController: Sendable {
 
     @Sendable func list(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
         let id = try PreprintPath.id(context)
-        let parameters = QueryParameters(request)
+        let parameters = try QueryParameters(request)
         var includeHidden = false
         if let value = parameters["include_hidden"] {
             guard let flag = Bool(String(value).lowercased()) else {

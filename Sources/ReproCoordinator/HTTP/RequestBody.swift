@@ -57,7 +57,7 @@ public enum RequestBody {
             let field = pathOfNUL(in: document, at: "")
         {
             throw Problem.badRequest(
-                "\(field.isEmpty ? "(body)" : field) contains a NUL character (\\u0000), which cannot be stored.",
+                "\(field.isEmpty ? "(body)" : field) \(StorableText.reason).",
                 field: field.isEmpty ? "(body)" : field)
         }
         return value
@@ -66,7 +66,7 @@ public enum RequestBody {
     /// The JSON path of the first string or key holding NUL, nil when there is none.
     private static func pathOfNUL(in value: JSONValue, at path: String) -> String? {
         switch value {
-        case .string(let text): return text.contains("\u{0}") ? path : nil
+        case .string(let text): return StorableText.isStorable(text) ? nil : path
         case .array(let items):
             for (index, item) in items.enumerated() {
                 if let found = pathOfNUL(in: item, at: "\(path)[\(index)]") { return found }
@@ -75,7 +75,7 @@ public enum RequestBody {
         case .object(let members):
             for key in members.keys.sorted() {
                 let child = path.isEmpty ? key : "\(path).\(key)"
-                if key.contains("\u{0}") { return child }
+                if !StorableText.isStorable(key) { return child }
                 if let found = pathOfNUL(in: members[key]!, at: child) { return found }
             }
             return nil
@@ -85,8 +85,8 @@ public enum RequestBody {
 
     /// A query or path parameter as text; NUL cannot be stored or compared in PostgreSQL, so it is 400.
     static func checkStorable(_ text: String, field: String) throws {
-        if text.contains("\u{0}") {
-            throw Problem.badRequest("\(field) contains a NUL character, which cannot be stored.", field: field)
+        if !StorableText.isStorable(text) {
+            throw Problem.badRequest("\(field) \(StorableText.reason).", field: field)
         }
     }
 

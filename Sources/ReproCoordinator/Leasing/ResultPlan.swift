@@ -192,7 +192,7 @@ struct ResultPlan {
 
     /// PostgreSQL refuses NUL in `text` and `\u0000` in `jsonb`; a job's output may contain either.
     static func storable(_ text: String) -> String {
-        text.contains("\u{0}") ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
+        StorableText.replacingNUL(text)
     }
 
     static func storable(_ value: JSONValue) -> JSONValue {

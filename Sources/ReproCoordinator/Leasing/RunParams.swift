@@ -17,11 +17,11 @@ enum RunParams {
             throw Problem.badRequest("At most \(maximumCount) params per run.", field: field)
         }
         for (name, value) in params {
-            guard (1...maximumNameLength).contains(name.count), !name.contains("\u{0}") else {
+            guard (1...maximumNameLength).contains(name.count), StorableText.isStorable(name) else {
                 throw Problem.badRequest(
                     "param names must have 1 to \(maximumNameLength) characters and no NUL.", field: "\(field).\(name)")
             }
-            guard value.count <= maximumValueLength, !value.contains("\u{0}") else {
+            guard value.count <= maximumValueLength, StorableText.isStorable(value) else {
                 throw Problem.badRequest(
                     "param \(name) must have at most \(maximumValueLength) characters and no NUL.", field: "\(field).\(name)")
             }

@@ -88,14 +88,14 @@ struct ReviewController: Sendable {
     @Sendable func log(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response
     {
         var study: UUID?
-        if let text = QueryParameters(request)["study"] {
+        if let text = try QueryParameters(request)["study"] {
             guard let parsed = UUID(uuidString: text) else {
                 throw Problem.badRequest("study must be a study id (a UUID).", field: "study")
             }
             study = parsed
         }
         var limit = 100
-        if let text = QueryParameters(request)["limit"] {
+        if let text = try QueryParameters(request)["limit"] {
             guard let parsed = Int(text), (1...1000).contains(parsed) else {
                 throw Problem.badRequest("limit must be a whole number from 1 to 1000.", field: "limit")
             }

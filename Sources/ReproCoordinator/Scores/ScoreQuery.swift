@@ -53,15 +53,17 @@ struct ScoreQuery: Sendable {
     var completedOnly = false
 
     static let maxLimit = 1_000
+    /// Longest cursor accepted (the contract's `maxLength`); a handed-out one is at most ~400 characters.
+    static let maxCursorLength = 2_000
 
     /// Reads the query string; `accept` decides CSV when `format` is absent.
     init(request: Request) throws {
-        let parameters = QueryParameters(request)
-        func text(_ name: String) throws -> String? {
+        let parameters = try QueryParameters(request)
+        func text(_ name: String, maxLength: Int = 200) throws -> String? {
             guard let value = parameters[name] else { return nil }
             let trimmed = value.trimmingCharacters(in: .whitespaces)
-            guard !trimmed.isEmpty, trimmed.count <= 200 else {
-                throw Problem.badRequest("\(name) must be 1–200 characters.", field: name)
+            guard !trimmed.isEmpty, trimmed.count <= maxLength else {
+                throw Problem.badRequest("\(name) must be 1–\(maxLength) characters.", field: name)
             }
             try RequestBody.checkStorable(trimmed, field: name)
             return trimmed
@@ -117,7 +119,10 @@ struct ScoreQuery: Sendable {
             }
             limit = parsed
         }
-        if let value = try text("cursor") {
+        // A cursor carries the last row's id (up to 200 characters, a long DOI) in base64url JSON, so it is
+        // longer than the other parameters: at 200 characters a page ending on such a preprint handed out
+        // a cursor its own next request refused.
+        if let value = try text("cursor", maxLength: Self.maxCursorLength) {
             guard let parsed = Cursor.decode(value) else {
                 throw Problem.badRequest("cursor is not a cursor this API handed out.", field: "cursor")
             }
@@ -136,7 +141,7 @@ struct ScoreQuery: Sendable {
             }
             // The id is compared with stored preprint ids in PostgreSQL, which cannot take NUL (a forged
             // cursor holding one answered 500) nor a key longer than an index entry.
-            guard keyFits, !parsed.id.contains("\u{0}"), parsed.id.utf8.count <= 1_000 else {
+            guard keyFits, StorableText.isStorable(parsed.id), parsed.id.utf8.count <= 1_000 else {
                 throw Problem.badRequest("cursor is not a cursor this API handed out.", field: "cursor")
             }
             cursor = parsed

@@ -47,9 +47,9 @@ extension DashboardController {
     /// `name=`; those mean "no filter" here (the API itself refuses them).
     func scoreQuery(_ request: Request, _ identity: Identity) throws -> (ScoreQuery, [(String, String)]) {
         var kept: [(String, String)] = []
-        for (name, value) in request.uri.queryParameters {
-            let text = String(value).trimmingCharacters(in: .whitespaces)
-            if !text.isEmpty { kept.append((String(name), text)) }
+        for (name, value) in try QueryParameters(request).pairs {
+            let text = value.trimmingCharacters(in: .whitespaces)
+            if !text.isEmpty { kept.append((name, text)) }
         }
         let query = kept.map { "\(WebPage.queryValue($0.0))=\(WebPage.queryValue($0.1))" }.joined(separator: "&")
         var head = request.head

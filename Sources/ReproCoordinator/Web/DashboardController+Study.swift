@@ -101,14 +101,15 @@ extension DashboardController {
         let identity = try access.require(context, roles: Self.studyReaders)
         let (id, isOwner) = try await visibleStudy(context, identity)
         var runsAfter: Int64?
-        if let text = request.uri.queryParameters["runs_after"] {
-            guard let value = Int64(String(text)), value >= 0 else {
+        let query = try QueryParameters(request)
+        if let text = query["runs_after"] {
+            guard let value = Int64(text), value >= 0 else {
                 throw Problem.badRequest("runs_after must be a run id (a whole number).", field: "runs_after")
             }
             runsAfter = value
         }
         var view = try await studyView(id, identity: identity, isOwner: isOwner, runsAfter: runsAfter, context: context)
-        if request.uri.queryParameters["standalone"] == "true" {
+        if query["standalone"] == "true" {
             view.chrome.standalone = true
             view.chrome.css = WebPage.css
             view.chrome.events = nil

@@ -119,7 +119,7 @@ struct DashboardController: Sendable {
         // Before a session exists the form is protected by a double-submit token: a cookie that only
         // this site can set, repeated in the form.
         let token = WebToken.generate()
-        let next = Self.localPath(request.uri.queryParameters["next"].map(String.init))
+        let next = Self.localPath(try QueryParameters(request)["next"])
         var response = WebPage.render(
             "sign-in", SignInView(chrome: chrome(context, title: "Sign in"), csrf: token, message: nil, next: next))
         response.headers[values: .setCookie].append(cookie(Self.signInCookie, token, request, maxAge: 1800, path: "/sign-in"))

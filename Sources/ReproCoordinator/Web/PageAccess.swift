@@ -21,7 +21,7 @@ struct PageAccess: Sendable {
     }
 
     /// Checks the CSRF token of a form post against the session's (constant time).
-    static func checkCSRF(_ form: [String: String], _ context: AppRequestContext) throws {
+    static func checkCSRF(_ form: QueryParameters, _ context: AppRequestContext) throws {
         guard let session = context.webSession else {
             throw Problem.forbidden("Forms need a signed-in session (sign in again).")
         }

@@ -79,30 +79,17 @@ enum WebPage {
     }
 }
 
-/// Parses `application/x-www-form-urlencoded` bodies of the dashboard's forms.
+/// Reads the `application/x-www-form-urlencoded` bodies of the dashboard's forms, decoded (and checked
+/// for NUL) by ``QueryParameters``, the same reader as every query string.
 enum FormBody {
     static let limit = 64 << 10
 
-    static func read(_ request: Request) async throws -> [String: String] {
+    static func read(_ request: Request) async throws -> QueryParameters {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw Problem.unsupportedMediaType("Send the form as application/x-www-form-urlencoded.")
         }
         let buffer = try await RequestBody.bytes(request, limit: limit)
-        return parse(String(buffer: buffer))
-    }
-
-    static func parse(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ part: Substring) -> String {
-                let spaced = part.replacingOccurrences(of: "+", with: " ")
-                return spaced.removingPercentEncoding ?? spaced
-            }
-            let name = decode(parts[0])
-            if fields[name] == nil { fields[name] = parts.count > 1 ? decode(parts[1]) : "" }
-        }
-        return fields
+        return try QueryParameters(query: String(buffer: buffer))
     }
 }

@@ -69,7 +69,9 @@ extension Character {
 extension String {
     /// The string without leading and trailing spaces, tabs and newlines (no Foundation needed).
     func trimmingWhitespace() -> String {
-        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+        // "\r\n" is one Character, equal to neither "\r" nor "\n": without it a CRLF line break was kept
+        // (the fuzzer's " 5m\r\n" timeout was "not a duration" although the contract allows it).
+        let isBlank: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
         guard let first = firstIndex(where: { !isBlank($0) }), let last = lastIndex(where: { !isBlank($0) }) else {
             return ""
         }

@@ -287,8 +287,8 @@ final class SpecDecoder {
     }
 
     private func checkStorable(_ text: String, at path: String, line: Int?) {
-        if text.unicodeScalars.contains("\u{0}") {
-            report(path, "contains a NUL character, which cannot be stored", line: line)
+        if !StorableText.isStorable(text) {
+            report(path, StorableText.reason, line: line)
         } else if text.count > Self.maxTextLength {
             report(path, "must be at most \(Self.maxTextLength) characters, got \(text.count)", line: line)
         }

@@ -50,7 +50,7 @@ struct EmptyLookTests {
         -> IdleWorker
     {
         let registered = try await harness.worker(name: name)
-        let database = DatabaseClient(harness.database.client, logger: TestDatabase.defaultLogger)
+        let database = DatabaseClient(harness.database.client, deadline: .seconds(60), logger: TestDatabase.defaultLogger)
         let policy = LeasePolicy()
         let engine = LeaseEngine(
             queue: TaskQueue(client: database, policy: policy, logger: TestDatabase.defaultLogger),
@@ -263,7 +263,7 @@ struct EmptyLookTests {
             #expect(try await worker.poll(wait: 0).isEmpty, "the remembered look hides replica 2")
             #expect(worker.database.calls == calls)
             let probe = QueueProbe(
-                database: DatabaseClient(harness.database.client, logger: TestDatabase.defaultLogger),
+                database: DatabaseClient(harness.database.client, deadline: .seconds(60), logger: TestDatabase.defaultLogger),
                 looks: harness.services.wakeup.emptyLooks, interval: .seconds(20), gate: Gate(),
                 logger: TestDatabase.defaultLogger)
             await probe.probeOnce()
@@ -277,7 +277,7 @@ struct EmptyLookTests {
         try await CoordinatorHarness.run { harness in
             try await Self.waitForSignals(harness, 1)
             let looks = harness.services.wakeup.emptyLooks
-            let database = DatabaseClient(harness.database.client, logger: TestDatabase.defaultLogger)
+            let database = DatabaseClient(harness.database.client, deadline: .seconds(60), logger: TestDatabase.defaultLogger)
             let probe = QueueProbe(
                 database: database, looks: looks, interval: .seconds(20), gate: Gate(), logger: TestDatabase.defaultLogger)
             await probe.probeOnce()

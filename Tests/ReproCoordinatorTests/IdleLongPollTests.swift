@@ -14,7 +14,7 @@ struct IdleLongPollTests {
         try await CoordinatorHarness.run { harness in
             let worker = try await harness.worker(name: "idle")
             // A client of its own, so the background services' calls are not counted.
-            let database = DatabaseClient(harness.database.client, logger: TestDatabase.defaultLogger)
+            let database = DatabaseClient(harness.database.client, deadline: .seconds(60), logger: TestDatabase.defaultLogger)
             let policy = LeasePolicy()
             let engine = LeaseEngine(
                 queue: TaskQueue(client: database, policy: policy, logger: TestDatabase.defaultLogger),

@@ -191,9 +191,10 @@ repro_pg_throwaway_start() {
     export REPRO_PG_ROOT REPRO_PG_DATA REPRO_PG_SOCKDIR REPRO_PG_LOG REPRO_PG_PORT REPRO_PG_URL
     repro_pg_init "$REPRO_PG_DATA" "$user" --no-sync
     # Tests open many short-lived databases and connections in parallel: durability off, room for
-    # more connections than the default 100.
+    # more connections than the default 100. 300 ran out ("too many clients already") once the suite
+    # reached ~535 tests: each coordinator under test pools up to 30, its test database client 8.
     repro_pg_start "$REPRO_PG_DATA" "$REPRO_PG_PORT" "$REPRO_PG_SOCKDIR" "$REPRO_PG_LOG" \
-        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 "$@"
+        -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600 "$@"
 }
 
 # repro_pg_throwaway_stop [print-log]

@@ -9,7 +9,8 @@ import Testing
 /// `scipy.stats.multivariate_normal.cdf` (Genz's algorithm, abseps 1e-8) on the canonical joint distribution
 /// and `scipy.optimize.brentq` on each look's increment, for 2–5 equally spaced looks at one-sided α = 0.025 and
 /// 0.05. The first look's bound is closed-form (z at α(t₁)); later ones are good to about 1e-5, so they are
-/// compared to 1e-4. No published table could be consulted on this machine, so the values are not copied from one.
+/// compared to 1e-4. A second, independent reference is rpact's output below. No printed table could be consulted
+/// on this machine.
 @Suite("Alpha spending boundaries")
 struct AlphaSpendingTests {
     static let scipy: [Double: [Int: [Double]]] = [
@@ -21,6 +22,25 @@ struct AlphaSpendingTests {
         ],
         0.05: [
             2: [2.5379876034427964, 1.662106581823285],
+        ],
+    ]
+
+    /// The same designs from rpact 3.3.4 (CRAN, installed here as Debian's `r-cran-rpact`), an independent
+    /// implementation published and validated for confirmatory trials:
+    /// `getDesignGroupSequential(kMax = K, alpha = α, sided = 1, typeOfDesign = "asOF")$criticalValues`
+    /// (script: References/issue15_rpact.R). It agrees with the scipy values above to 2e-6.
+    static let rpact: [Double: [Int: [Double]]] = [
+        0.025: [
+            2: [2.9625880427, 1.9685956463],
+            3: [3.7103028733, 2.5114274845, 1.9930474833],
+            4: [4.3326336460, 2.9631315991, 2.3590442762, 2.0140901431],
+            5: [4.8768849488, 3.3570119217, 2.6802800670, 2.2898167744, 2.0310320631],
+        ],
+        0.05: [
+            2: [2.5379876034, 1.6621065810],
+            3: [3.2001019716, 2.1408152357, 1.6948119625],
+            4: [3.7495518372, 2.5399425700, 2.0160698518, 1.7201770768],
+            5: [4.2291950593, 2.8881365433, 2.2980902866, 1.9618214741, 1.7397045121],
         ],
     ]
 
@@ -36,6 +56,16 @@ struct AlphaSpendingTests {
             }
             // The first look's bound is exact: z at the α spent by t₁.
             expectClose(design.bounds[0], expected[0], .absolute(1e-7), "α = \(alpha), K = \(looks), look 1")
+        }
+    }
+
+    @Test("equal rpact's published boundaries to 1e-4 for 2–5 equally spaced looks, α = 0.025 and 0.05", arguments: [0.025, 0.05])
+    func rpactReference(alpha: Double) {
+        for (looks, expected) in Self.rpact[alpha]! {
+            let design = AlphaSpendingBoundaries(fractions: Self.fractions(looks), alpha: alpha)
+            for (look, (actual, value)) in zip(design.bounds, expected).enumerated() {
+                expectClose(actual, value, .absolute(1e-4), "α = \(alpha), K = \(looks), look \(look + 1)")
+            }
         }
     }
 

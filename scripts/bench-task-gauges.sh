@@ -66,9 +66,8 @@ SELECT
     (SELECT coalesce(extract(epoch FROM now() - min(updated_at)), 0)::float8
        FROM tasks WHERE state = 'queued' AND not_before <= now()),
     (SELECT count(*) FROM workers WHERE last_seen_at > now() - interval '1 minute'),
-    (SELECT count(*) FROM preprints WHERE score_dirty),
-    (SELECT coalesce(extract(epoch FROM now() - min(score_dirty_since)), 0)::float8
-       FROM preprints WHERE score_dirty);
+    (SELECT count(DISTINCT preprint_id) FROM stale_scores),
+    (SELECT coalesce(extract(epoch FROM now() - min(since)), 0)::float8 FROM stale_scores);
 SQL
 cat >"$dir/finished-default-plan.sql" <<'SQL'
 SELECT state, count(*) FROM tasks WHERE state IN ('succeeded', 'failed', 'cancelled') GROUP BY state;

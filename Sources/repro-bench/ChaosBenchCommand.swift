@@ -205,10 +205,10 @@ struct ChaosBenchCommand: AsyncParsableCommand {
                 + "\(refusals.retried), of which timeouts: \(refusals.timeouts)")
         if let settled = score.settledAfter {
             say(
-                "score: counts \(score.runs) runs, score_dirty false \(Format.fixed(Self.seconds(settled), 1)) s after the run"
+                "score: counts \(score.runs) runs, not stale \(Format.fixed(Self.seconds(settled), 1)) s after the run"
             )
         } else {
-            say("score: STUCK at \(score.runs) runs, score_dirty \(score.dirty) after 120 s")
+            say("score: STUCK at \(score.runs) runs, stale \(score.dirty) after 120 s")
         }
         say(
             "PostgreSQL restarts took "

@@ -55,8 +55,8 @@ struct ChaosLedger: Sendable {
         return figures
     }
 
-    /// Waits up to `limit` for the preprint's score to count `acceptedRuns` runs with `score_dirty`
-    /// false; returns how long that took, or nil (a stuck score) with the last state seen.
+    /// Waits up to `limit` for the preprint's score to count `acceptedRuns` runs and not be stale
+    /// (`stale_scores`); returns how long that took, or nil (a stuck score) with the last state seen.
     func scoreSettles(preprint: String, acceptedRuns: Int64, within limit: Duration) async
         -> (settledAfter: Duration?, runs: Int, dirty: Bool)
     {
@@ -65,7 +65,7 @@ struct ChaosLedger: Sendable {
         while ContinuousClock.now - start < limit {
             if let rows = try? await client.query(
                 """
-                SELECT p.score_dirty, coalesce(s.runs, -1) FROM preprints p
+                SELECT EXISTS (SELECT FROM stale_scores d WHERE d.preprint_id = p.id), coalesce(s.runs, -1) FROM preprints p
                 LEFT JOIN preprint_scores s ON s.preprint_id = p.id WHERE p.id = \(preprint)
                 """, logger: logger),
                 let row = try? await rows.decode((Bool, Int).self).first(where: { _ in true })

@@ -236,7 +236,7 @@ struct DatabaseCrashTests {
     static func storedScoreRuns(_ client: PostgresClient) async throws -> Int? {
         let rows = try await client.query(
             """
-            SELECT s.runs, p.score_dirty FROM preprint_scores s JOIN preprints p ON p.id = s.preprint_id
+            SELECT s.runs, EXISTS (SELECT FROM stale_scores d WHERE d.preprint_id = s.preprint_id) FROM preprint_scores s
             WHERE s.preprint_id = \(preprint)
             """)
         for try await (runs, dirty) in rows.decode((Int, Bool).self) { return dirty ? nil : runs }

@@ -7,9 +7,9 @@ import Testing
 
 @testable import ReproCoordinator
 
-/// Results of one study recorded without a row that all of them write (decision 0017, migration 0014): the
-/// study's count of open tasks is appended to and folded later, and the preprint's score flag is set only
-/// when it is clear, under a shared advisory lock the score maintainer's claim waits for.
+/// Results of one study recorded without a row that all of them write (decisions 0017 and 0018, migrations
+/// 0014 and 0016): the study's count of open tasks is appended to and folded later, and accepted runs mark
+/// their preprint's score stale by appending a row the score maintainer's claim deletes.
 @Suite("Results without a shared row lock", .serialized)
 struct ResultContentionTests {
     /// The statement every result transaction ran before migration 0014 (TaskQueue.closeTasks).
@@ -38,9 +38,9 @@ struct ResultContentionTests {
             let firstLeases = try await queue.lease(worker: first.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
             let secondLeases = try await queue.lease(worker: second.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
             #expect(firstLeases.count == 2 && secondLeases.count == 2)
-            // The score flag is set and stays set: a key-share lock keeps the score maintainer's claim
-            // (FOR UPDATE SKIP LOCKED) off the preprint, and result transactions do not write a set flag.
-            let pin = try await FlagPin.hold(harness, study: created.id)
+            // The preprint's row stays locked throughout, as a claim clearing its flag or a study of it
+            // completing would lock it: result transactions do not write it.
+            let pin = try await PreprintRowLock.hold(harness, study: created.id)
 
             // The first batch records its results and stays open, as a transaction waiting for its fsync does.
             let recorded = Gate()
@@ -149,13 +149,52 @@ struct ResultContentionTests {
         }
     }
 
-    @Test("the score claim waits for a result transaction that saw the flag set, so its run is scored")
-    func theScoreClaimWaitsForResultsInFlight() async throws {
+    @Test("with migration 0014's flag, a result batch waits for the preprint's row; with marks it does not")
+    func theFlagMadeResultsWaitForThePreprintRow() async throws {
+        try await CoordinatorHarness.run(policy: Self.farFromTheEnd) { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let created = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 4), key: researcher)
+            let queue = harness.services.queue
+            let worker = try await harness.worker(name: "flagged")
+            let leases = try await queue.lease(worker: worker.workerID, max: 4, memoryBytes: 8 << 30, gpus: 0)
+            #expect(leases.count == 4)
+            // The boundary off: the trigger as migration 0014 left it (the flag, written when clear), minus its
+            // advisory lock. With the preprint's row locked and the flag clear, the batch cannot finish.
+            try await harness.database.client.query(PostgresQuery(unsafeSQL: Self.flagTrigger), logger: harness.database.logger)
+            try await harness.database.client.query(
+                "UPDATE preprints SET score_dirty = false WHERE id = (SELECT preprint_id FROM studies WHERE id = \(created.id))",
+                logger: harness.database.logger)
+            let pin = try await PreprintRowLock.hold(harness, study: created.id)
+            let waited = await #expect(throws: DeadlineExceeded.self) {
+                try await Deadline(.seconds(2)).run { _ in
+                    try await queue.record(results: leases.prefix(2).map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
+                }
+            }
+            #expect(waited != nil)
+            try await pin.release()
+
+            // The boundary on: migration 0016's trigger appends a mark; the same batch is recorded while the row
+            // is locked again.
+            try await harness.database.client.query(PostgresQuery(unsafeSQL: Self.markTrigger), logger: harness.database.logger)
+            let again = try await PreprintRowLock.hold(harness, study: created.id)
+            let receipts = try await Deadline(.seconds(20)).run { _ in
+                try await queue.record(results: leases.suffix(2).map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
+            }
+            #expect(receipts.map(\.status) == [.accepted, .accepted])
+            try await again.release()
+            #expect(try await Self.count(harness, "SELECT count(*) FROM score_marks") >= 1)
+        }
+    }
+
+    @Test("a run committed after the score claim stays marked for the next claim, and the claim waits for nothing")
+    func marksCommittedAfterTheClaimStay() async throws {
         try await withTestDatabase { db in
             _ = try await MigrationRunner(directory: CoordinatorHarness.migrationsDirectory, logger: db.logger)
                 .apply(using: db.client)
             let seeded = try await Seeded.insert(into: db)
-            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("rgsc-\(UUID().uuidString).key")
+            let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("marks-\(UUID().uuidString).key")
             defer { try? FileManager.default.removeItem(at: keyFile) }
             let database = DatabaseClient(db.client, deadline: .seconds(60), logger: db.logger)
             let scores = ScoreRepository(
@@ -163,9 +202,11 @@ struct ResultContentionTests {
                 studies: StudyRepository(client: database, signer: SigningKeyStore(keyFile: keyFile), logger: db.logger),
                 logger: db.logger)
 
-            // The boundary off: the claim as it was before migration 0014, without the advisory lock. It
-            // clears the flag while a result transaction that saw it set (and so did not set it) is open; the
-            // recomputation's snapshot misses that run, and nothing marks the score stale again.
+            // The boundary off: a flag written only when it is clear, with a claim that does not wait (migration
+            // 0014's trigger without its advisory lock). The result transaction saw the flag set and did not
+            // write it; the claim clears it while that transaction is open; the recomputation's snapshot misses
+            // the run, and nothing marks the score stale again.
+            try await db.client.query(PostgresQuery(unsafeSQL: Self.flagTrigger), logger: db.logger)
             try await seeded.markDirty(db)
             let unfenced = try await seeded.openResult(db, run: 1)
             let claimedEarly = try await Self.strings(
@@ -178,32 +219,47 @@ struct ResultContentionTests {
             #expect(try await seeded.acceptedRuns(db) == 0)
             try await unfenced.commit()
             #expect(try await seeded.acceptedRuns(db) == 1)
-            #expect(try await seeded.isDirty(db) == false)
+            #expect(try await seeded.isStale(db) == false)
 
-            // The boundary on: the claim waits for the open result transaction before it clears the flag. That
-            // transaction then writes the preprint's row itself, as a study completing in it does (the
-            // studies_score_dirty trigger): the claim holds no row lock while it waits, so neither waits for
-            // the other (a claim that cleared the flag first deadlocked here in the peers benchmark).
+            // The boundary on: the mark is a row of the result transaction, visible exactly when its run is.
+            try await db.client.query(PostgresQuery(unsafeSQL: Self.markTrigger), logger: db.logger)
             try await seeded.markDirty(db)
-            let fenced = try await seeded.openResult(db, run: 2, beforeCommit: seeded.markDirtyStatement)
-            let claim = Task { try await scores.claimDirty(limit: 10) }
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await seeded.isDirty(db) == true)
-            let waiting = try await Self.count(
-                db.client, db.logger,
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = \(Int64(ScoreRepository.scoreFenceClass))")
-            #expect(waiting == 1)
-            try await fenced.commit()
-            #expect(try await claim.value == [seeded.preprint])
-            // Whatever recomputes now sees both runs.
+            let open = try await seeded.openResult(db, run: 2, beforeCommit: seeded.markDirtyStatement)
+            // The claim does not wait for the open transaction; it takes the flag it can see.
+            let claimed = try await Deadline(.seconds(5)).run { _ in try await scores.claimDirty(limit: 10) }
+            #expect(claimed == [seeded.preprint])
+            #expect(try await seeded.acceptedRuns(db) == 1)
+            #expect(try await seeded.isStale(db) == false)
+            // The transaction commits after the claim: its run is marked for the next one.
+            try await open.commit()
+            #expect(try await seeded.isStale(db) == true)
+            #expect(try await scores.claimDirty(limit: 10) == [seeded.preprint])
             #expect(try await seeded.acceptedRuns(db) == 2)
-
-            // A result transaction that starts after the claim sees the flag clear and sets it again.
-            let after = try await seeded.openResult(db, run: 3)
-            try await after.commit()
-            #expect(try await seeded.isDirty(db) == true)
+            #expect(try await seeded.isStale(db) == false)
+            #expect(try await scores.claimDirty(limit: 10) == [])
         }
     }
+
+    /// `runs_inserted_mark_score_dirty` as migration 0014 left it, without the advisory lock.
+    static let flagTrigger = """
+        CREATE OR REPLACE FUNCTION runs_inserted_mark_score_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE preprints SET score_dirty = true
+            WHERE NOT score_dirty
+              AND id IN (SELECT s.preprint_id FROM inserted i JOIN studies s ON s.id = i.study_id WHERE i.accepted);
+            RETURN NULL;
+        END $$
+        """
+
+    /// `runs_inserted_mark_score_dirty` as migration 0016 defines it.
+    static let markTrigger = """
+        CREATE OR REPLACE FUNCTION runs_inserted_mark_score_dirty() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO score_marks (preprint_id)
+            SELECT DISTINCT s.preprint_id FROM inserted i JOIN studies s ON s.id = i.study_id WHERE i.accepted;
+            RETURN NULL;
+        END $$
+        """
 
     // MARK: - Helpers
 
@@ -231,40 +287,28 @@ struct ResultContentionTests {
     }
 }
 
-/// Keeps a preprint's score flag set for a test: sets it, then holds a key-share lock on the row, which
-/// the score maintainer's claim (FOR UPDATE SKIP LOCKED) skips; result transactions do not write a set flag.
-struct FlagPin {
+/// Holds a lock on a study's preprint row (FOR UPDATE) until released, as a transaction clearing or setting
+/// its score flag would.
+struct PreprintRowLock {
     let release: @Sendable () async throws -> Void
 
-    static func hold(_ harness: CoordinatorHarness, study: UUID) async throws -> FlagPin {
+    static func hold(_ harness: CoordinatorHarness, study: UUID) async throws -> PreprintRowLock {
         let locked = Gate()
         let done = Gate()
         let task = Task {
             try await harness.database.client.withConnection { connection in
                 let logger = harness.database.logger
-                while true {
-                    try await connection.query(
-                        "UPDATE preprints SET score_dirty = true WHERE id = (SELECT preprint_id FROM studies WHERE id = \(study))",
-                        logger: logger)
-                    try await connection.query("BEGIN", logger: logger)
-                    let rows = try await connection.query(
-                        """
-                        SELECT p.score_dirty FROM preprints p JOIN studies s ON s.preprint_id = p.id
-                        WHERE s.id = \(study) FOR KEY SHARE OF p
-                        """, logger: logger)
-                    var dirty = false
-                    for try await value in rows.decode(Bool.self) { dirty = value }
-                    if dirty { break }
-                    // The maintainer cleared it in between: set it again.
-                    try await connection.query("ROLLBACK", logger: logger)
-                }
+                try await connection.query("BEGIN", logger: logger)
+                try await connection.query(
+                    "SELECT 1 FROM preprints WHERE id = (SELECT preprint_id FROM studies WHERE id = \(study)) FOR UPDATE",
+                    logger: logger)
                 locked.open()
                 await done.wait()
                 try await connection.query("ROLLBACK", logger: logger)
             }
         }
         await locked.wait()
-        return FlagPin(release: {
+        return PreprintRowLock(release: {
             done.open()
             try await task.value
         })
@@ -315,8 +359,10 @@ struct Seeded {
     /// What `preprint_mark_score_dirty` runs when a study of the preprint changes state.
     var markDirtyStatement: PostgresQuery { "UPDATE preprints SET score_dirty = true WHERE id = \(preprint)" }
 
-    func isDirty(_ db: TestDatabase) async throws -> Bool {
-        let rows = try await db.client.query("SELECT score_dirty FROM preprints WHERE id = \(preprint)", logger: db.logger)
+    /// Whether the preprint's score waits for a recomputation: its flag, or a mark of a new run.
+    func isStale(_ db: TestDatabase) async throws -> Bool {
+        let rows = try await db.client.query(
+            "SELECT EXISTS (SELECT FROM stale_scores WHERE preprint_id = \(preprint))", logger: db.logger)
         for try await value in rows.decode(Bool.self) { return value }
         return false
     }

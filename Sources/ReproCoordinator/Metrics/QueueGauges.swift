@@ -43,9 +43,8 @@ struct QueueGauges: Service {
                 (SELECT coalesce(extract(epoch FROM now() - min(updated_at)), 0)::float8
                    FROM tasks WHERE state = 'queued' AND not_before <= now()),
                 (SELECT count(*) FROM workers WHERE last_seen_at > now() - interval '1 minute'),
-                (SELECT count(*) FROM preprints WHERE score_dirty),
-                (SELECT coalesce(extract(epoch FROM now() - min(score_dirty_since)), 0)::float8
-                   FROM preprints WHERE score_dirty)
+                (SELECT count(DISTINCT preprint_id) FROM stale_scores),
+                (SELECT coalesce(extract(epoch FROM now() - min(since)), 0)::float8 FROM stale_scores)
             """, logger: logger)
         for try await (queued, leased, held, oldest, workers, stale, lag)
             in rows.decode((Int64, Int64, Int64, Double, Int64, Int64, Double).self)

@@ -141,45 +141,33 @@ public struct ScoreRepository: Sendable {
 
     // MARK: - Maintenance
 
-    /// Claims up to `limit` preprints whose score is stale. The flag is cleared in this short
-    /// transaction; a change committed later sets it again, so nothing is lost.
+    /// Claims preprints whose score is stale: up to `limit` flagged ones and those of up to `limit` marks
+    /// (runs accepted since the last claim), in one statement.
     ///
-    /// A result transaction sets the flag only when it is clear, and holds a shared advisory lock on the
-    /// preprint (``scoreFenceClass``) from before it looks at the flag until it commits (migration 0014,
-    /// decision 0017). The claim first takes that lock exclusively on each stale preprint, in id order as the
-    /// trigger does, and clears the flag only then: every result transaction that looked before has committed
-    /// (the recomputation that follows sees its runs), and every one that looks after waits for this commit
-    /// and finds the flag clear, so it sets it again. Without the wait, a run whose transaction saw the flag
-    /// set could stay out of the score until the next result.
-    ///
-    /// The advisory locks come before any row lock, and rows are taken with SKIP LOCKED: a result
-    /// transaction holding its shared lock may wait for the preprint's row (the flag, a study completing),
-    /// so a claim that held that row while waiting for the advisory lock would deadlock with it.
+    /// The flag (a study completed or was cancelled, a run's acceptance changed) is cleared with FOR UPDATE
+    /// SKIP LOCKED: a transaction that set it and has not committed keeps it set for the next pass. The marks
+    /// that accepted runs append (migration 0016, decision 0018) are deleted as this statement sees them: a
+    /// mark committed after its snapshot stays for the next pass, and the recomputation, which starts after
+    /// this commit, sees the runs of every mark deleted here. Result transactions take no lock the claim
+    /// takes and write no row it writes, so neither waits for the other.
     func claimDirty(limit: Int) async throws -> [String] {
-        try await client.withTransaction(logger: logger) { connection -> [String] in
-            let candidates = try await connection.query(
-                """
-                SELECT id, pg_advisory_xact_lock(\(Self.scoreFenceClass), hashtext(id))::text
-                FROM (SELECT id FROM preprints WHERE score_dirty ORDER BY id LIMIT \(limit) OFFSET 0) c
-                """, logger: logger)
-            var stale: [String] = []
-            for try await (id, _) in candidates.decode((String, String).self) { stale.append(id) }
-            guard !stale.isEmpty else { return [] }
-            let rows = try await connection.query(
-                """
+        let rows = try await client.query(
+            """
+            WITH marked AS (
+                DELETE FROM score_marks
+                WHERE preprint_id IN (SELECT DISTINCT preprint_id FROM score_marks ORDER BY 1 LIMIT \(limit))
+                RETURNING preprint_id
+            ), flagged AS (
                 UPDATE preprints SET score_dirty = false
-                WHERE id IN (SELECT id FROM preprints WHERE id = ANY(\(stale)) AND score_dirty FOR UPDATE SKIP LOCKED)
+                WHERE id IN (SELECT id FROM preprints WHERE score_dirty ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id
-                """, logger: logger)
-            var ids: [String] = []
-            for try await id in rows.decode(String.self) { ids.append(id) }
-            return ids.sorted()
-        }
+            )
+            SELECT preprint_id FROM marked UNION SELECT id FROM flagged ORDER BY 1
+            """, logger: logger)
+        var ids: [String] = []
+        for try await id in rows.decode(String.self) { ids.append(id) }
+        return ids
     }
-
-    /// The class of the advisory lock that result transactions hold, shared, on a preprint whose runs they
-    /// insert ("RGSC"; the trigger `runs_inserted_mark_score_dirty` of migration 0014 uses the same number).
-    static let scoreFenceClass: Int32 = 0x5247_5343
 
     /// Marks preprints stale again (after a failed recomputation).
     func markDirty(_ preprints: [String]) async throws {
@@ -236,7 +224,9 @@ public struct ScoreRepository: Sendable {
         }
     }
 
-    /// Recomputes every stale preprint (in batches) until none is left; returns how many changed.
+    /// Recomputes the stale preprints, in batches while a claim fills its batch; returns how many changed.
+    /// Preprints marked stale during the pass (results keep arriving while a study runs) wait for the next
+    /// pass: a pass that claimed again until nothing was left recomputed a running study's score back to back.
     ///
     /// The claim cleared the flag of the whole batch, so when a recomputation fails the rest of the
     /// batch is marked stale again. When the database is down that fails too: the error then names
@@ -247,7 +237,6 @@ public struct ScoreRepository: Sendable {
         var changed = 0
         while true {
             let ids = try await claimDirty(limit: batch)
-            if ids.isEmpty { return changed }
             for (index, id) in ids.enumerated() {
                 do {
                     if try await recompute(id) { changed += 1 }
@@ -261,6 +250,7 @@ public struct ScoreRepository: Sendable {
                     throw error
                 }
             }
+            if ids.count < batch { return changed }
         }
     }
 

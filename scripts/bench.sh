@@ -19,14 +19,15 @@
 # queues on one cluster with durable settings (fsync, synchronous_commit and full_page_writes on; and
 # autovacuum_naptime=1, see below), interleaved A/B in BENCH_PEERS_PASSES passes (default 3), and prints each
 # median ratio beside its goal:
-#   - `repro-bench lease` at batch 10 and 50 against pgqueuer's burn-down at batch 10 and 100, BENCH_PEERS_TASKS
-#     no-op tasks (default 20000) and BENCH_PEERS_WORKERS workers (default 8) each;
-#   - result ingestion, `repro-bench lease --metrics 10` (BENCH_PEERS_INGEST_TASKS, default 10000) against an
+#   - `repro-bench lease --cycle` (results with the next lease request, as repro-worker does by default) at batch
+#     10 and 50 against pgqueuer's burn-down at batch 10 and 100, BENCH_PEERS_TASKS no-op tasks (default 20000)
+#     and BENCH_PEERS_WORKERS workers (default 8) each;
+#   - result ingestion, `repro-bench lease --cycle --metrics 10` (BENCH_PEERS_INGEST_TASKS, default 10000) against an
 #     MLflow tracking server on the same cluster, as many clients doing runs/create + log-batch (10 metrics) +
 #     runs/update for BENCH_PEERS_INGEST_SECONDS (default 20);
 #   - ReproGrid's commits per task at batch 10; then, unless BENCH_PEERS_VARIANTS=0 or the run has already
-#     taken BENCH_PEERS_BUDGET seconds (default 720), one batch-10 run each of the default, `--cycle` and
-#     `--unprepared`. About 7.5 minutes on a quiet machine, plus the first install and the release build.
+#     taken BENCH_PEERS_BUDGET seconds (default 720), one batch-10 run each of separate lease and result
+#     requests and of `--cycle --unprepared`. About 7.5 minutes on a quiet machine, plus the first install and the release build.
 #   pgqueuer and MLflow are installed once from PyPI (pinned, see scripts/lib/peers.sh) into .build/peers-venv
 #   and reused; the drivers are in scripts/peers/. The figures are kept in .build/peers-figures-*.tsv.
 #
@@ -256,9 +257,9 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
 
     # Queues: the sides of a pass run back to back, ReproGrid first in odd passes and second in even ones.
     for pass in $(seq "$peers_passes"); do
-        peers_pair "$pass" "peers_reprogrid batch10 reprogrid $pass --tasks $peers_tasks --batch 10" \
+        peers_pair "$pass" "peers_reprogrid batch10 reprogrid $pass --tasks $peers_tasks --batch 10 --cycle" \
             "peers_pgqueuer batch10 $pass 10"
-        peers_pair "$pass" "peers_reprogrid batch50 reprogrid $pass --tasks $peers_tasks --batch 50" \
+        peers_pair "$pass" "peers_reprogrid batch50 reprogrid $pass --tasks $peers_tasks --batch 50 --cycle" \
             "peers_pgqueuer batch50 $pass 100"
     done
 
@@ -273,22 +274,22 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
         --clients "$peers_workers" --seconds 5 --metrics 10
     for pass in $(seq "$peers_passes"); do
         peers_pair "$pass" \
-            "peers_reprogrid ingest reprogrid $pass --tasks ${BENCH_PEERS_INGEST_TASKS:-10000} --batch 10 --metrics 10" \
+            "peers_reprogrid ingest reprogrid $pass --tasks ${BENCH_PEERS_INGEST_TASKS:-10000} --batch 10 --metrics 10 --cycle" \
             "peers_mlflow $pass"
     done
     repro_peers_mlflow_stop
 
-    # Never measured in a release build before (BENCHMARKS.md, "Not measured"): the cycle request and the
-    # prepared lease statement, one batch-10 run each, right after a default run.
+    # The figures above use the cycle request (results with the next lease), as repro-worker does by default.
+    # These variants: one batch-10 run each of the separate lease and result requests (what `repro-worker
+    # --separate-results` does) and of the cycle with the lease statement unprepared.
     # Only if time allows: the whole run should stay well under 20 minutes (about 7.5 on a quiet machine).
     if [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]] && ((SECONDS - peers_started > ${BENCH_PEERS_BUDGET:-720})); then
-        echo "==> skipping the --cycle and --unprepared runs: $((SECONDS - peers_started)) s already, more than \
+        echo "==> skipping the variant runs: $((SECONDS - peers_started)) s already, more than \
 BENCH_PEERS_BUDGET=${BENCH_PEERS_BUDGET:-720} s"
     elif [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]]; then
-        peers_reprogrid variant "default (lease and result requests, prepared)" 1 --tasks "$peers_tasks" --batch 10
-        peers_reprogrid variant "--cycle (results with the next lease)" 1 --tasks "$peers_tasks" --batch 10 --cycle
-        peers_reprogrid variant "--unprepared (lease parsed and planned per call)" 1 --tasks "$peers_tasks" \
-            --batch 10 --unprepared
+        peers_reprogrid variant "separate lease and result requests" 1 --tasks "$peers_tasks" --batch 10
+        peers_reprogrid variant "--cycle --unprepared (lease parsed and planned per call)" 1 --tasks "$peers_tasks" \
+            --batch 10 --cycle --unprepared
     fi
 
     echo "==> peers: $((SECONDS - peers_started)) s, load average $(cut -d' ' -f1-3 /proc/loadavg); figures in $peers_figures"

@@ -17,9 +17,9 @@ from collections import defaultdict
 
 # measure, what ReproGrid ran, peer side, what the peer ran, goal: ratio at least this
 COMPARISONS = [
-    ("batch10", "ReproGrid batch 10 (tasks/s)", "pgqueuer", "pgqueuer batch 10 (jobs/s)", 0.5),
-    ("batch50", "ReproGrid batch 50 (tasks/s)", "pgqueuer", "pgqueuer batch 100 (jobs/s)", 1.0),
-    ("ingest", "ReproGrid lease + result, 10 metrics (runs/s)", "mlflow", "MLflow create + log-batch + update (runs/s)", 10.0),
+    ("batch10", "ReproGrid batch 10, cycle (tasks/s)", "pgqueuer", "pgqueuer batch 10 (jobs/s)", 0.5),
+    ("batch50", "ReproGrid batch 50, cycle (tasks/s)", "pgqueuer", "pgqueuer batch 100 (jobs/s)", 1.0),
+    ("ingest", "ReproGrid cycle, 10 metrics (runs/s)", "mlflow", "MLflow create + log-batch + update (runs/s)", 10.0),
 ]
 COMMITS_GOAL = 0.2
 

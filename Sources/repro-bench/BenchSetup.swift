@@ -15,6 +15,8 @@ struct BenchSetup: Sendable {
     let workerTokens: [String]
     let workerIDs: [UUID]
     let studyID: UUID
+    /// The uploaded bundle's reference, for ``nextStudy(http:tasks:)``.
+    let bundle: String
 
     static func create(
         baseURL: String, adminKey: String, http: HTTPClient, workers: Int, tasks: Int, batch: Int
@@ -40,15 +42,30 @@ struct BenchSetup: Sendable {
         let researcher = CoordinatorClient(baseURL: baseURL, key: researcherKey, http: http)
         // The coordinator checks only the gzip magic of a bundle; workers here never download it.
         let archive = Data([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03]) + Data(repeating: 0, count: 20)
-        let bundle = try await researcher.uploadBundle(archive)
+        let bundle = "sha256:" + (try await researcher.uploadBundle(archive)).sha256
+        let study = try await submit(researcher, bundle: bundle, tasks: tasks)
+        return BenchSetup(
+            baseURL: baseURL, researcherKey: researcherKey, workerTokens: tokens, workerIDs: ids, studyID: study,
+            bundle: bundle)
+    }
+
+    /// The same accounts and workers with a new study of `tasks` tasks (the next round of `--rounds`).
+    func nextStudy(http: HTTPClient, tasks: Int) async throws -> BenchSetup {
+        let researcher = CoordinatorClient(baseURL: baseURL, key: researcherKey, http: http)
+        let study = try await Self.submit(researcher, bundle: bundle, tasks: tasks)
+        return BenchSetup(
+            baseURL: baseURL, researcherKey: researcherKey, workerTokens: workerTokens, workerIDs: workerIDs,
+            studyID: study, bundle: bundle)
+    }
+
+    private static func submit(_ researcher: CoordinatorClient, bundle: String, tasks: Int) async throws -> UUID {
         let data = try await researcher.send(
-            .POST, "/v1/studies", body: Data(spec(bundle: "sha256:" + bundle.sha256, tasks: tasks).utf8),
-            contentType: "application/yaml")
+            .POST, "/v1/studies", body: Data(spec(bundle: bundle, tasks: tasks).utf8), contentType: "application/yaml")
         let study = try WireCoding.decoder().decode(StudyCreated.self, from: data)
         guard study.taskCount == tasks else {
             throw BenchError("the study has \(study.taskCount) tasks, expected \(tasks)")
         }
-        return BenchSetup(baseURL: baseURL, researcherKey: researcherKey, workerTokens: tokens, workerIDs: ids, studyID: study.id)
+        return study.id
     }
 
     /// One dataset, `tasks` seeds, no replicas: every task is independent, as in a plain seed sweep.

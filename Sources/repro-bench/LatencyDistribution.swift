@@ -8,6 +8,11 @@ struct LatencyDistribution: Sendable {
         sortedMilliseconds = samples.map(\.milliseconds).sorted()
     }
 
+    /// The samples of several runs as one distribution (`repro-bench lease --rounds`).
+    init(merging parts: [LatencyDistribution]) {
+        sortedMilliseconds = parts.flatMap(\.sortedMilliseconds).sorted()
+    }
+
     var count: Int { sortedMilliseconds.count }
 
     /// Nearest-rank percentile (p in 0...100) in milliseconds; nil without samples.

@@ -62,6 +62,9 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     @Option(help: "End the timed run after this many accepted tasks, leaving the rest queued (default: every task). With --tasks 1000000 it measures leasing with a deep queue.")
     var stopAfter: Int?
 
+    @Option(help: "Rounds of --tasks tasks, each a new study once the last is done, reported as one run (default 1). Many short rounds give a small queue's lease percentiles enough samples.")
+    var rounds = 1
+
     @Flag(help: "Skip the pgbench baseline.")
     var skipPgbench = false
 
@@ -76,10 +79,13 @@ struct LeaseBenchCommand: AsyncParsableCommand {
             throw ValidationError("Pass --database-url or --maintenance-url.")
         }
         guard workers >= 1, tasks >= 1, (1...50).contains(batch), poolSize >= 2, pgbenchSeconds >= 1, timeLimit >= 1,
-            (1...100).contains(metrics)
+            (1...100).contains(metrics), rounds >= 1
         else {
             throw ValidationError(
-                "workers, tasks, pool size and durations must be positive; batch 1…50; metrics 1…100.")
+                "workers, tasks, rounds, pool size and durations must be positive; batch 1…50; metrics 1…100.")
+        }
+        guard rounds == 1 || stopAfter == nil else {
+            throw ValidationError("--rounds and --stop-after measure different things; pass one of them.")
         }
     }
 
@@ -99,7 +105,7 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     }
 
     private func measure(database: BenchDatabase, logger: Logger) async throws {
-        print("== lease → result\(cycle ? " (one cycle request)" : "")\(unprepared ? " (unprepared lease)" : ""): \(workers) workers, \(metrics) metric\(metrics == 1 ? "" : "s") per result, \(tasks) tasks, batch \(batch), database \(database.url.database ?? "?")")
+        print("== lease → result\(cycle ? " (one cycle request)" : "")\(unprepared ? " (unprepared lease)" : ""): \(workers) workers, \(metrics) metric\(metrics == 1 ? "" : "s") per result, \(tasks) tasks\(rounds > 1 ? " × \(rounds) rounds" : ""), batch \(batch), database \(database.url.database ?? "?")")
         let coordinator = try await InProcessCoordinator.start(
             database: database.url, tasks: tasks, poolSize: poolSize, authCacheTTL: .seconds(authCacheSeconds),
             preparedStatements: !unprepared, logger: logger)
@@ -110,11 +116,15 @@ struct LeaseBenchCommand: AsyncParsableCommand {
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: http)
         let outcome: Result<(LeaseRunFigures, UUID, UUID), any Error>
         do {
-            let setup = try await BenchSetup.create(
+            var setup = try await BenchSetup.create(
                 baseURL: coordinator.baseURL, adminKey: coordinator.adminKey, http: httpClient, workers: workers,
                 tasks: tasks, batch: batch)
-            let figures = try await runCycle(setup: setup, database: database, http: httpClient)
-            outcome = .success((figures, setup.studyID, setup.workerIDs[0]))
+            var figures = [try await runCycle(setup: setup, database: database, http: httpClient)]
+            for _ in 1..<rounds {
+                setup = try await setup.nextStudy(http: httpClient, tasks: tasks)
+                figures.append(try await runCycle(setup: setup, database: database, http: httpClient))
+            }
+            outcome = .success((LeaseRunFigures.merging(figures), setup.studyID, setup.workerIDs[0]))
         } catch {
             outcome = .failure(error)
         }

@@ -10,6 +10,16 @@ struct LeaseRunFigures: Sendable {
     let result: LatencyDistribution
     let emptyLeases: Int
 
+    /// Several rounds as one run: tasks, time and commits add up, latencies form one distribution.
+    static func merging(_ rounds: [LeaseRunFigures]) -> LeaseRunFigures {
+        LeaseRunFigures(
+            workers: rounds[0].workers, tasks: rounds.map(\.tasks).reduce(0, +), batch: rounds[0].batch,
+            elapsed: rounds.map(\.elapsed).reduce(.zero, +), commits: rounds.map(\.commits).reduce(0, +),
+            lease: LatencyDistribution(merging: rounds.map(\.lease)),
+            result: LatencyDistribution(merging: rounds.map(\.result)),
+            emptyLeases: rounds.map(\.emptyLeases).reduce(0, +))
+    }
+
     var tasksPerSecond: Double { Double(tasks) / elapsed.seconds }
     var commitsPerTask: Double { Double(commits) / Double(tasks) }
 

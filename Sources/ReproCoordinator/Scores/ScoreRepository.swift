@@ -177,9 +177,20 @@ public struct ScoreRepository: Sendable {
     /// Recomputes one preprint's score and stores it, adding a history row only when it changed.
     /// Returns true when it changed. The preprint_scores row is locked while computing, so two
     /// replicas never interleave: the later one computes after the earlier one wrote.
+    ///
+    /// Its database calls get more time the more runs the preprint's studies can have (at most their task
+    /// count; ``recomputeTimePerRun`` each), as a large submission does (decision 0006): the reading of every
+    /// run of a preprint with several hundred thousand missed the 10 s deadline in every pass, so its score
+    /// was never brought up to date (issue 16).
     @discardableResult
     func recompute(_ preprint: String) async throws -> Bool {
-        try await client.withTransaction(logger: logger) { connection -> Bool in
+        let bound = try await client.query(
+            "SELECT coalesce(sum(task_count), 0)::int8 FROM studies WHERE preprint_id = \(preprint)", logger: logger)
+        var runs: Int64 = 0
+        for try await value in bound.decode(Int64.self) { runs = value }
+        let client = self.client.allowing(Self.recomputeTimePerRun * Int(runs))
+        let reports = ReportRepository(client: client, studies: self.reports.studies, logger: logger)
+        return try await client.withTransaction(logger: logger) { connection -> Bool in
             let current = try await connection.query(
                 """
                 SELECT score, reproduced, decided, inconclusive, insufficient_runs, runs, badge, has_completed_study,
@@ -223,6 +234,9 @@ public struct ScoreRepository: Sendable {
             return changed
         }
     }
+
+    /// Extra database time a recomputation gets per run its preprint's studies can have: 40 s for a million.
+    static let recomputeTimePerRun = Duration.microseconds(40)
 
     /// Recomputes the stale preprints, in batches while a claim fills its batch; returns how many changed.
     /// Preprints marked stale during the pass (results keep arriving while a study runs) wait for the next

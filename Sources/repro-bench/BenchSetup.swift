@@ -50,17 +50,21 @@ struct BenchSetup: Sendable {
     }
 
     /// The same accounts and workers with a new study of `tasks` tasks (the next round of `--rounds`).
-    func nextStudy(http: HTTPClient, tasks: Int) async throws -> BenchSetup {
+    /// Its seeds follow the last round's: the same spec again would be the same study (decision 0011).
+    func nextStudy(http: HTTPClient, tasks: Int, round: Int) async throws -> BenchSetup {
         let researcher = CoordinatorClient(baseURL: baseURL, key: researcherKey, http: http)
-        let study = try await Self.submit(researcher, bundle: bundle, tasks: tasks)
+        let study = try await Self.submit(researcher, bundle: bundle, tasks: tasks, firstSeed: round * tasks)
         return BenchSetup(
             baseURL: baseURL, researcherKey: researcherKey, workerTokens: workerTokens, workerIDs: workerIDs,
             studyID: study, bundle: bundle)
     }
 
-    private static func submit(_ researcher: CoordinatorClient, bundle: String, tasks: Int) async throws -> UUID {
+    private static func submit(_ researcher: CoordinatorClient, bundle: String, tasks: Int, firstSeed: Int = 0)
+        async throws -> UUID
+    {
         let data = try await researcher.send(
-            .POST, "/v1/studies", body: Data(spec(bundle: bundle, tasks: tasks).utf8), contentType: "application/yaml")
+            .POST, "/v1/studies", body: Data(spec(bundle: bundle, tasks: tasks, firstSeed: firstSeed).utf8),
+            contentType: "application/yaml")
         let study = try WireCoding.decoder().decode(StudyCreated.self, from: data)
         guard study.taskCount == tasks else {
             throw BenchError("the study has \(study.taskCount) tasks, expected \(tasks)")
@@ -69,7 +73,7 @@ struct BenchSetup: Sendable {
     }
 
     /// One dataset, `tasks` seeds, no replicas: every task is independent, as in a plain seed sweep.
-    static func spec(bundle: String, tasks: Int) -> String {
+    static func spec(bundle: String, tasks: Int, firstSeed: Int = 0) -> String {
         """
         preprint:
           id: "arXiv:2401.09999"
@@ -85,7 +89,7 @@ struct BenchSetup: Sendable {
           resources: {cpus: 1, memory: 1GiB, gpus: 0}
           max_attempts: 3
         matrix:
-          seeds: {from: 0, count: \(tasks)}
+          seeds: {from: \(firstSeed), count: \(tasks)}
           datasets: [bench]
           replicas: 1
         claims:

@@ -119,10 +119,10 @@ struct LeaseBenchCommand: AsyncParsableCommand {
             var setup = try await BenchSetup.create(
                 baseURL: coordinator.baseURL, adminKey: coordinator.adminKey, http: httpClient, workers: workers,
                 tasks: tasks, batch: batch)
-            var figures = [try await runCycle(setup: setup, database: database, http: httpClient)]
-            for _ in 1..<rounds {
-                setup = try await setup.nextStudy(http: httpClient, tasks: tasks)
-                figures.append(try await runCycle(setup: setup, database: database, http: httpClient))
+            var figures = [try await runCycle(setup: setup, database: database, http: httpClient, workerHTTP: http)]
+            for round in 1..<rounds {
+                setup = try await setup.nextStudy(http: httpClient, tasks: tasks, round: round)
+                figures.append(try await runCycle(setup: setup, database: database, http: httpClient, workerHTTP: http))
             }
             outcome = .success((LeaseRunFigures.merging(figures), setup.studyID, setup.workerIDs[0]))
         } catch {
@@ -155,30 +155,61 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     }
 
     /// The timed part: every worker loops until the last task is accepted; commits are read around it.
-    private func runCycle(setup: BenchSetup, database: BenchDatabase, http: HTTPClient) async throws -> LeaseRunFigures {
+    ///
+    /// The workers get an HTTP client of their own (`workerHTTP`), shut down after the run: the long polls
+    /// cancelled at its end close their connections, and a request of the next round on the shared client
+    /// could be handed one of them ("I/O on closed channel").
+    private func runCycle(
+        setup: BenchSetup, database: BenchDatabase, http: HTTPClient, workerHTTP: HTTPClient.Configuration
+    ) async throws -> LeaseRunFigures {
         // Let the pool's backends idle past PostgreSQL's one-second statistics flush, so set-up commits
         // are in the first reading and not in the delta.
+        let workersClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: workerHTTP)
+        // Each worker's connection is opened before the clock starts, as on the shared client before.
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for token in setup.workerTokens {
+                    group.addTask {
+                        _ = try await CoordinatorClient(baseURL: setup.baseURL, key: token, http: workersClient)
+                            .send(.GET, "/healthz")
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } catch {
+            try? await workersClient.shutdown()
+            throw error
+        }
         try await Task.sleep(for: .milliseconds(1500))
         let commitsBefore = try await database.committedTransactions()
         let target = min(stopAfter ?? tasks, tasks)
         let progress = RunProgress(target: target)
         let start = ContinuousClock.now
         let deadline = start + .seconds(timeLimit)
-        let measurements = try await withThrowingTaskGroup(of: SimulatedWorker.Measurements.self) { group in
-            for token in setup.workerTokens {
-                let worker = SimulatedWorker(
-                    client: CoordinatorClient(baseURL: setup.baseURL, key: token, http: http), batch: batch,
-                    waitSeconds: 1, progress: progress, deadline: deadline, cycle: cycle, metricCount: metrics)
-                group.addTask { try await worker.run() }
-            }
-            var all: [SimulatedWorker.Measurements] = []
-            while let finished = try await group.next() {
-                all.append(finished)
-                // The first worker to stop saw the run complete; the rest may sit in a long poll.
-                if progress.isComplete { group.cancelAll() }
-            }
-            return all
+        let run: Result<[SimulatedWorker.Measurements], any Error>
+        do {
+            run = .success(
+                try await withThrowingTaskGroup(of: SimulatedWorker.Measurements.self) { group in
+                    for token in setup.workerTokens {
+                        let worker = SimulatedWorker(
+                            client: CoordinatorClient(baseURL: setup.baseURL, key: token, http: workersClient),
+                            batch: batch, waitSeconds: 1, progress: progress, deadline: deadline, cycle: cycle,
+                            metricCount: metrics)
+                        group.addTask { try await worker.run() }
+                    }
+                    var all: [SimulatedWorker.Measurements] = []
+                    while let finished = try await group.next() {
+                        all.append(finished)
+                        // The first worker to stop saw the run complete; the rest may sit in a long poll.
+                        if progress.isComplete { group.cancelAll() }
+                    }
+                    return all
+                })
+        } catch {
+            run = .failure(error)
         }
+        try? await workersClient.shutdown()
+        let measurements = try run.get()
         guard let end = progress.completionInstant else {
             throw BenchError("the run ended with \(progress.acceptedCount) of \(target) tasks accepted")
         }

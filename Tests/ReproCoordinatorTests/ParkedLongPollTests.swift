@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import ReproCore
 import Synchronization
 import Testing
 
@@ -8,7 +9,7 @@ import Testing
 
 /// Decision 0018: a long-poll parks its wait with ``RequestTaskResponder`` and is answered by the pass
 /// through the router after the wait, with the same middleware as any other answer.
-@Suite("Parked long-polls")
+@Suite("Parked long-polls", .serialized)
 struct ParkedLongPollTests {
     /// What the route's second pass does.
     enum Then: String, Sendable {
@@ -142,5 +143,57 @@ struct ParkedLongPollTests {
         let wait = LongPollWait(wakeup: wakeup, generation: 0, deadline: .now, admitted: true)
         #expect(!slot.park(wait, state: "x", client: nil))
         #expect(!slot.isParked)
+    }
+    /// Waits until `count` requests sleep on the coordinator's wake-up signal.
+    static func waitForSleepers(_ wakeup: TaskWakeup, _ count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while wakeup.waitingCount < count && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(wakeup.waitingCount == count, "the long-poll sleeps")
+    }
+
+    @Test("POST /v1/leases sleeps parked and is answered with the task a submission queues meanwhile")
+    func leaseWokenOverHTTP() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let worker = try await harness.worker(name: "parked")
+            let poll = Task { () -> LeaseResponse in
+                try await harness.call(.post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 1, wait: 20))
+            }
+            try await Self.waitForSleepers(harness.services.wakeup, 1)
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 1), key: researcher)
+            let answer = try await poll.value
+            #expect(answer.leases.count == 1)
+            #expect(harness.services.wakeup.waitingCount == 0)
+        }
+    }
+
+    @Test("a cycle records its results, sleeps parked, and answers their receipts with the task found after the wait")
+    func cycleWokenOverHTTP() async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let worker = try await harness.worker(name: "cycler")
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 1), key: researcher)
+            let first: LeaseResponse = try await harness.call(
+                .post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 1, wait: 0))
+            let lease = try #require(first.leases.first)
+            let cycle = Task { () -> CycleResponse in
+                try await harness.call(
+                    .post, "/v1/leases/cycle", key: worker.token,
+                    json: CycleRequest(results: [LeaseLifecycleTests.result(lease)], max: 1, wait: 20))
+            }
+            try await Self.waitForSleepers(harness.services.wakeup, 1)
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["wine"], seeds: 1), key: researcher)
+            let answer = try await cycle.value
+            #expect(answer.results.map(\.status) == [.accepted], "the first pass's receipts")
+            #expect(answer.lease.leases.count == 1)
+            #expect(answer.lease.leases.first?.taskID != lease.taskID)
+        }
     }
 }

@@ -97,8 +97,11 @@ public func buildApplication(
         // Each request's pass through the router in a task of its own, long-polls parked between passes
         // (decision 0018): an idle connection and a waiting worker then hold no middleware frames.
         responder: RequestTaskResponder(inner: router.buildResponder()),
-        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket.
-        server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher(), ParserErrorResponder()])),
+        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket;
+        // ReadBufferSizer only sets the connection's read buffer and leaves.
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ReadBufferSizer(), ClientConnectionWatcher(), ParserErrorResponder()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reprogrid"),
         services: services,
         logger: logger)

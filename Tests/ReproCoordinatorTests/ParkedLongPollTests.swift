@@ -31,7 +31,10 @@ struct ParkedLongPollTests {
         router.add(middleware: DatabaseBudgetMiddleware(budget: .seconds(10)))
         let wakeup = woken ?? TaskWakeup()
         router.post(RouterPath(route)) { _, context -> Response in
-            let pass = passes.count.withLock { $0 += 1; return $0 }
+            let pass = passes.count.withLock { count in
+                count += 1
+                return count
+            }
             let resumed = context.longPoll.resumed
             #expect((resumed == nil) == (pass == 1), "only the passes after a wait see its state")
             // One budget for all passes of the request.
@@ -52,7 +55,8 @@ struct ParkedLongPollTests {
             switch then {
             case .answer, .parkAgain:
                 let woke = wakeup.generation != resumed?.wait.generation
-                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: woke ? "woken \(pass)" : "pass \(pass)")))
+                let text = woke ? "woken \(pass)" : "pass \(pass)"
+                return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: text)))
             case .databaseDown:
                 throw DatabaseUnavailable(.connectionLost, underlying: CancellationError())
             case .refuse:
@@ -61,6 +65,11 @@ struct ParkedLongPollTests {
         }
         let app = Application(responder: RequestTaskResponder(inner: router.buildResponder()))
         return (app, passes)
+    }
+
+    /// Requests counted for `route` with `status`.
+    static func requests(_ route: String, status: Int) -> Double {
+        CoordinatorMetricsTests.value("reprogrid_http_requests_total", #"route="\#(route)""#, #"status="\#(status)""#)
     }
 
     @Test("the answer is the pass's after the wait; the parked pass's placeholder is neither sent nor counted")
@@ -76,8 +85,8 @@ struct ParkedLongPollTests {
             #expect(ContinuousClock.now - started >= .milliseconds(100), "the wait was slept")
         }
         #expect(passes.count.withLock { $0 } == 2)
-        #expect(CoordinatorMetricsTests.value("reprogrid_http_requests_total", #"route="\#(route)""#, #"status="200""#) == 1)
-        #expect(CoordinatorMetricsTests.value("reprogrid_http_requests_total", #"route="\#(route)""#, #"status="202""#) == 0)
+        #expect(Self.requests(route, status: 200) == 1)
+        #expect(Self.requests(route, status: 202) == 0)
     }
 
     @Test("a request may park more than once")
@@ -121,7 +130,7 @@ struct ParkedLongPollTests {
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
         }
-        #expect(CoordinatorMetricsTests.value("reprogrid_http_requests_total", #"route="\#(route)""#, #"status="503""#) == 1)
+        #expect(Self.requests(route, status: 503) == 1)
     }
 
     @Test("a refusal found after the wait reaches the client as its problem document")

@@ -120,7 +120,9 @@ struct WorkerController: Sendable {
     /// transaction leased nothing and the worker may wait, the results are already committed and the
     /// request long-polls like `POST /v1/leases`.
     @Sendable func cycle(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
-        if let resumed = context.longPoll.resumed, let poll = resumed.state as? CyclePoll, let worker = identity.workerID {
+        if let resumed = context.longPoll.resumed, let poll = resumed.state as? CyclePoll,
+            let worker = identity.workerID
+        {
             // After a parked wait (decision 0018): the results were recorded on the first pass.
             let client = resumed.client
             let engine = self.engine
@@ -132,7 +134,8 @@ struct WorkerController: Sendable {
                     admit: poll.admit ? admit : nil)
             }
             guard let leases = found else { return Self.parked }
-            return try await cycleResponse(receipts: poll.receipts, leases: leases, worker: worker, logger: context.logger)
+            return try await cycleResponse(
+                receipts: poll.receipts, leases: leases, worker: worker, logger: context.logger)
         }
         let body = try await RequestBody.json(CycleRequest.self, from: request, limit: 16 << 20, allowNUL: true)
         guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers lease tasks.") }
@@ -192,7 +195,8 @@ struct WorkerController: Sendable {
                 let found = try await longPoll(context, state: poll, resumed: nil, client: client) { previous in
                     try await engine.look(
                         worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
-                        allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client, after: previous)
+                        allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client,
+                        after: previous)
                 }
                 guard let found else { return Self.parked }
                 leases = found

@@ -95,7 +95,7 @@ public func buildApplication(
     ).router
     var app = Application(
         // Each request's pass through the router in a task of its own, long-polls parked between passes
-        // (decision 0018): an idle connection and a waiting worker then hold no middleware frames.
+        // (decision 0019): an idle connection and a waiting worker then hold no middleware frames.
         responder: RequestTaskResponder(inner: router.buildResponder()),
         // Lets a long-poll notice that its client went (ClientConnection), without reading its socket;
         // ReadBufferSizer only sets the connection's read buffer and leaves.

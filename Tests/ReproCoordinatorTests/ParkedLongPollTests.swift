@@ -7,7 +7,7 @@ import Testing
 
 @testable import ReproCoordinator
 
-/// Decision 0018: a long-poll parks its wait with ``RequestTaskResponder`` and is answered by the pass
+/// Decision 0019: a long-poll parks its wait with ``RequestTaskResponder`` and is answered by the pass
 /// through the router after the wait, with the same middleware as any other answer.
 @Suite("Parked long-polls", .serialized)
 struct ParkedLongPollTests {

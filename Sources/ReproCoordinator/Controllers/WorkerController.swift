@@ -54,7 +54,7 @@ struct WorkerController: Sendable {
     }
 
     @Sendable func lease(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
-        // After a parked wait (decision 0018) the body was read and checked on the first pass.
+        // After a parked wait (decision 0019) the body was read and checked on the first pass.
         let resumed = context.longPoll.resumed
         let body: LeaseRequest
         if let state = resumed?.state as? LeaseRequest {
@@ -89,7 +89,7 @@ struct WorkerController: Sendable {
     }
 
     /// Looks until there is an answer; nil when the request parked its wait with the responder (decision
-    /// 0018), which sends it through the router again after the wait with `state` in
+    /// 0019), which sends it through the router again after the wait with `state` in
     /// ``LongPollSlot/resumed``. Without such a responder it waits here.
     func longPoll(
         _ context: AppRequestContext, state: any Sendable, resumed: LongPollWait?, client: ClientConnection?,
@@ -123,7 +123,7 @@ struct WorkerController: Sendable {
         if let resumed = context.longPoll.resumed, let poll = resumed.state as? CyclePoll,
             let worker = identity.workerID
         {
-            // After a parked wait (decision 0018): the results were recorded on the first pass.
+            // After a parked wait (decision 0019): the results were recorded on the first pass.
             let client = resumed.client
             let engine = self.engine
             let admit = admission(worker: worker)
@@ -218,7 +218,7 @@ struct WorkerController: Sendable {
         }
     }
 
-    /// What a cycle that parked its wait (decision 0018) goes on from after it: its results are recorded.
+    /// What a cycle that parked its wait (decision 0019) goes on from after it: its results are recorded.
     struct CyclePoll: Sendable {
         let max: Int
         let allowNetwork: Bool

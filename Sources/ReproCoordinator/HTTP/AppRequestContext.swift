@@ -16,7 +16,7 @@ public struct AppRequestContext: RequestContext {
     public let channel: any Channel
     /// The dashboard session the identity came from (cookie), nil for bearer keys (``SessionMiddleware``).
     public var webSession: WebSession?
-    /// Where a long-poll parks its wait between passes through the router (decision 0018).
+    /// Where a long-poll parks its wait between passes through the router (decision 0019).
     public let longPoll: LongPollSlot
 
     /// Creates a context for one request.

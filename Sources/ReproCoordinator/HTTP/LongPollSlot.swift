@@ -3,7 +3,7 @@ import Hummingbird
 import Synchronization
 
 /// Where a long-polling request hands its wait to ``RequestTaskResponder``, so that it waits outside
-/// the task that ran its middleware and handler (decision 0018).
+/// the task that ran its middleware and handler (decision 0019).
 ///
 /// A suspended async call chain keeps every frame of it, and the Swift task allocator keeps a task's
 /// memory until the task ends: a request waiting 20 s inside the router held ~37 KiB of frames. A handler

@@ -1,7 +1,7 @@
 import Hummingbird
 
 /// Runs each request's router pass in a task of its own, and sleeps for the long-polls that
-/// parked their wait (``LongPollSlot``), between passes, in this shallow frame (decision 0018).
+/// parked their wait (``LongPollSlot``), between passes, in this shallow frame (decision 0019).
 ///
 /// Hummingbird serves every request of a connection in the connection's task, and the Swift task
 /// allocator keeps the memory of the deepest call chain a task ever reached until the task ends: after

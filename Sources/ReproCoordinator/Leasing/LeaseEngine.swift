@@ -35,7 +35,7 @@ public struct LeaseEngine: Sendable {
     ///
     /// Waits in this call; a request served by ``RequestTaskResponder`` uses
     /// ``look(worker:memoryBytes:gpus:allowNetwork:max:wait:held:client:after:admit:)`` and waits outside
-    /// its task instead (decision 0018).
+    /// its task instead (decision 0019).
     public func lease(
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
         held: [UUID]? = nil, client: ClientConnection? = nil, admit: (@Sendable () async throws -> Void)? = nil

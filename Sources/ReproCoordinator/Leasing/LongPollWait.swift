@@ -3,7 +3,7 @@ import ServiceLifecycle
 
 /// A long-poll's wait, as a value: what it waits for (a signal after `generation`), until when, and what
 /// its request had already done. Whoever holds it can end the request's task and sleep with
-/// ``sleep(client:)`` in a shallow frame (decision 0018); the request then looks again with it
+/// ``sleep(client:)`` in a shallow frame (decision 0019); the request then looks again with it
 /// (``LeaseEngine/look(worker:memoryBytes:gpus:allowNetwork:max:wait:held:client:after:admit:)``).
 public struct LongPollWait: Sendable {
     let wakeup: TaskWakeup

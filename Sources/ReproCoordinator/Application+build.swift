@@ -94,9 +94,14 @@ public func buildApplication(
         studies: studies, signer: signer, identities: identities, maintenance: maintenance, logger: logger
     ).router
     var app = Application(
-        router: router,
-        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket.
-        server: .http1(configuration: .init(additionalChannelHandlers: [ClientConnectionWatcher(), ParserErrorResponder()])),
+        // Each request's pass through the router in a task of its own, long-polls parked between passes
+        // (decision 0019): an idle connection and a waiting worker then hold no middleware frames.
+        responder: RequestTaskResponder(inner: router.buildResponder()),
+        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket;
+        // ReadBufferSizer only sets the connection's read buffer and leaves.
+        server: .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ReadBufferSizer(), ClientConnectionWatcher(), ParserErrorResponder()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reprogrid"),
         services: services,
         logger: logger)
@@ -146,13 +151,13 @@ func buildRouter(
     // Made before the middleware, which reads its catalogue per request; it registers nothing yet.
     let routes = RouteGuard(router: router)
     // Outermost, so it counts the status the client gets, problem documents included.
-    router.add(middleware: HTTPMetricsMiddleware<AppRequestContext>())
+    router.add(middleware: HTTPMetricsMiddleware())
     // Next: it signals the maintainers after every inner middleware and the handler are done.
     if let maintenance { router.add(middleware: MaintenanceNudgeMiddleware<AppRequestContext>(nudge: maintenance)) }
     router.add(middleware: ProblemMiddleware<AppRequestContext>(catalogue: routes.catalogue))
     router.add(middleware: LogRequestsMiddleware(.debug))
     // Before the authenticator: the key lookup counts against the request's database time too.
-    router.add(middleware: DatabaseBudgetMiddleware<AppRequestContext>(budget: configuration.databaseDeadline))
+    router.add(middleware: DatabaseBudgetMiddleware(budget: configuration.databaseDeadline))
     router.add(middleware: Authenticator(accounts: accounts, cache: identities, catalogue: routes.catalogue))
     router.add(middleware: PublicReadMiddleware(enabled: configuration.publicRead))
     let sessions = SessionRepository(client: database, logger: logger)

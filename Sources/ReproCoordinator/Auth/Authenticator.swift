@@ -38,6 +38,12 @@ public struct Authenticator: RouterMiddleware {
         next: (Request, AppRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
+        if context.longPoll.resumed != nil, let identity = context.longPoll.firstIdentity {
+            // A long-poll's pass after its wait (``LongPollSlot``): the same request, authenticated once.
+            context.identity = identity
+            Self.label(&context, identity)
+            return try await next(request, context)
+        }
         if let header = request.headers[.authorization],
             catalogue?.isPublic(request.method, request.uri.path) != true
         {
@@ -57,10 +63,15 @@ public struct Authenticator: RouterMiddleware {
                     "The key is unknown, revoked or expired; ask an admin for a new one.")
             }
             if let identity = context.identity {
-                context.logger[metadataKey: "repro.account.id"] = "\(identity.accountID)"
-                if let worker = identity.workerID { context.logger[metadataKey: "repro.worker.id"] = "\(worker)" }
+                context.longPoll.firstIdentity = identity
+                Self.label(&context, identity)
             }
         }
         return try await next(request, context)
+    }
+
+    private static func label(_ context: inout AppRequestContext, _ identity: Identity) {
+        context.logger[metadataKey: "repro.account.id"] = "\(identity.accountID)"
+        if let worker = identity.workerID { context.logger[metadataKey: "repro.worker.id"] = "\(worker)" }
     }
 }

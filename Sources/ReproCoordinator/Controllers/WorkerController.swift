@@ -54,7 +54,14 @@ struct WorkerController: Sendable {
     }
 
     @Sendable func lease(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
-        let body = try await RequestBody.json(LeaseRequest.self, from: request)
+        // After a parked wait (decision 0019) the body was read and checked on the first pass.
+        let resumed = context.longPoll.resumed
+        let body: LeaseRequest
+        if let state = resumed?.state as? LeaseRequest {
+            body = state
+        } else {
+            body = try await RequestBody.json(LeaseRequest.self, from: request)
+        }
         guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers lease tasks.") }
         guard (1...policy.maxBatch).contains(body.max) else {
             throw Problem.badRequest("max must be between 1 and \(policy.maxBatch).", field: "max")
@@ -67,24 +74,69 @@ struct WorkerController: Sendable {
         // gate), and is told why when its first statement found nothing: a poll that makes none (the worker
         // already looked in vain and nothing changed since, a quarantine included, as it notifies) leases
         // nothing either.
-        let quarantines = self.quarantines
-        var leases = try await engine.lease(
-            worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
-            allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, held: body.held,
-            client: await ClientConnection.of(context.channel)
-        ) {
-            if let reason = try await quarantines.quarantineReason(worker: worker) {
-                throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
-            }
+        let client = await connection(context)
+        let engine = self.engine
+        let admit = admission(worker: worker)
+        let found = try await longPoll(context, state: body, resumed: resumed?.wait, client: client) { previous in
+            try await engine.look(
+                worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
+                allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, held: body.held, client: client,
+                after: previous, admit: admit)
         }
+        guard var leases = found else { return Self.parked }
         leases = try await capped(leases, worker: worker, logger: context.logger)
         return try leaseResponse(leases, worker: worker, logger: context.logger)
     }
+
+    /// Looks until there is an answer; nil when the request parked its wait with the responder (decision
+    /// 0019), which sends it through the router again after the wait with `state` in
+    /// ``LongPollSlot/resumed``. Without such a responder it waits here.
+    func longPoll(
+        _ context: AppRequestContext, state: any Sendable, resumed: LongPollWait?, client: ClientConnection?,
+        look: (LongPollWait?) async throws -> LeaseLook
+    ) async throws -> [TaskLease]? {
+        var outcome = try await look(resumed)
+        while true {
+            switch outcome {
+            case .leases(let leases): return leases
+            case .wait(let wait):
+                if context.longPoll.park(wait, state: state, client: client) { return nil }
+                await wait.sleep(client: client)
+                outcome = try await look(wait)
+            }
+        }
+    }
+
+    /// The client's connection: the one the first pass found, after a parked wait.
+    func connection(_ context: AppRequestContext) async -> ClientConnection? {
+        if let resumed = context.longPoll.resumed { return resumed.client }
+        return await ClientConnection.of(context.channel)
+    }
+
+    /// The answer of the pass that parked its wait: ``RequestTaskResponder`` never sends it.
+    static var parked: Response { Response(status: .accepted) }
 
     /// Results and a lease request in one request and one transaction (``TaskQueue/cycle``). When the
     /// transaction leased nothing and the worker may wait, the results are already committed and the
     /// request long-polls like `POST /v1/leases`.
     @Sendable func cycle(_ request: Request, _ context: AppRequestContext, _ identity: Identity) async throws -> Response {
+        if let resumed = context.longPoll.resumed, let poll = resumed.state as? CyclePoll,
+            let worker = identity.workerID
+        {
+            // After a parked wait (decision 0019): the results were recorded on the first pass.
+            let client = resumed.client
+            let engine = self.engine
+            let admit = admission(worker: worker)
+            let found = try await longPoll(context, state: poll, resumed: resumed.wait, client: client) { previous in
+                try await engine.look(
+                    worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
+                    allowNetwork: poll.allowNetwork, max: poll.max, wait: 0, client: client, after: previous,
+                    admit: poll.admit ? admit : nil)
+            }
+            guard let leases = found else { return Self.parked }
+            return try await cycleResponse(
+                receipts: poll.receipts, leases: leases, worker: worker, logger: context.logger)
+        }
         let body = try await RequestBody.json(CycleRequest.self, from: request, limit: 16 << 20, allowNUL: true)
         guard let worker = identity.workerID else { throw Problem.forbidden("Only registered workers lease tasks.") }
         guard body.results.count <= 200 else {
@@ -100,26 +152,28 @@ struct WorkerController: Sendable {
             try Self.validate(result, path: "results[\(index)]")
         }
         try Self.validate(held: body.held)
-        let client = await ClientConnection.of(context.channel)
+        let client = await connection(context)
         let quarantines = self.quarantines
-        let admit: @Sendable () async throws -> Void = {
-            if let reason = try await quarantines.quarantineReason(worker: worker) {
-                throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
-            }
-        }
+        let admit = admission(worker: worker)
+        let engine = self.engine
         let receipts: [ResultReceipt]
         var leases: [TaskLease]
         if body.results.isEmpty {
             // Nothing to record: an idle worker's poll. The lease engine's path, so the poll costs no
             // statement while the worker's empty look still holds (decision 0009), quarantine included.
             receipts = []
-            leases =
-                body.max > 0
-                ? try await engine.lease(
+            guard body.max > 0 else {
+                return try await cycleResponse(receipts: [], leases: [], worker: worker, logger: context.logger)
+            }
+            let poll = CyclePoll(max: body.max, allowNetwork: body.allowNetwork, receipts: [], admit: true)
+            let found = try await longPoll(context, state: poll, resumed: nil, client: client) { previous in
+                try await engine.look(
                     worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
                     allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, held: body.held, client: client,
-                    admit: admit)
-                : []
+                    after: previous, admit: admit)
+            }
+            guard let found else { return Self.parked }
+            leases = found
         } else {
             // A quarantined worker's results are recorded as on `POST /v1/results`; the cycle's lease
             // statement leases it nothing (its gate), and it is told why on its next request without results.
@@ -137,16 +191,48 @@ struct WorkerController: Sendable {
             {
                 // Not for a quarantined worker, which would wait for nothing: its results are acknowledged
                 // now, and its next request, without results, is refused with the reason.
-                leases = try await engine.lease(
-                    worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
-                    allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client)
+                let poll = CyclePoll(max: body.max, allowNetwork: body.allowNetwork, receipts: receipts, admit: false)
+                let found = try await longPoll(context, state: poll, resumed: nil, client: client) { previous in
+                    try await engine.look(
+                        worker: worker, memoryBytes: identity.workerMemoryBytes, gpus: identity.workerGPUs,
+                        allowNetwork: body.allowNetwork, max: body.max, wait: body.wait, client: client,
+                        after: previous)
+                }
+                guard let found else { return Self.parked }
+                leases = found
             } else if body.max > 0 {
                 // Leased by the cycle's own transaction, not the engine, which counts the others.
                 CoordinatorMetrics.leaseAnswered(tasks: leases.count)
             }
         }
-        leases = try await capped(leases, worker: worker, logger: context.logger)
-        logLeases(leases, logger: context.logger)
+        return try await cycleResponse(receipts: receipts, leases: leases, worker: worker, logger: context.logger)
+    }
+
+    /// The quarantine check of a long-poll: throws the answer for a worker that may not lease.
+    func admission(worker: UUID) -> @Sendable () async throws -> Void {
+        let quarantines = self.quarantines
+        return {
+            if let reason = try await quarantines.quarantineReason(worker: worker) {
+                throw Problem.forbidden("This worker is quarantined and gets no tasks: \(reason)")
+            }
+        }
+    }
+
+    /// What a cycle that parked its wait (decision 0019) goes on from after it: its results are recorded.
+    struct CyclePoll: Sendable {
+        let max: Int
+        let allowNetwork: Bool
+        let receipts: [ResultReceipt]
+        /// Whether the quarantine check may still answer (a poll without results); after results it ran.
+        let admit: Bool
+    }
+
+    /// A cycle's answer: its receipts and its leases (capped).
+    func cycleResponse(receipts: [ResultReceipt], leases: [TaskLease], worker: UUID, logger: Logger) async throws
+        -> Response
+    {
+        let leases = try await capped(leases, worker: worker, logger: logger)
+        logLeases(leases, logger: logger)
         let answer = CycleResponse(
             results: receipts, lease: LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
         return try handingBackOnFailure(try WireCoding.encoder().encode(answer), leases: leases, worker: worker)

@@ -16,6 +16,8 @@ public struct AppRequestContext: RequestContext {
     public let channel: any Channel
     /// The dashboard session the identity came from (cookie), nil for bearer keys (``SessionMiddleware``).
     public var webSession: WebSession?
+    /// Where a long-poll parks its wait between passes through the router (decision 0019).
+    public let longPoll: LongPollSlot
 
     /// Creates a context for one request.
     public init(source: ApplicationRequestContextSource) {
@@ -24,6 +26,7 @@ public struct AppRequestContext: RequestContext {
         self.credentialRefusal = nil
         self.channel = source.channel
         self.webSession = nil
+        self.longPoll = LongPollSlot()
     }
 
     /// Bodies are read by the handlers themselves with a per-route limit (``RequestBody``); this is the

@@ -32,15 +32,59 @@ public struct LeaseEngine: Sendable {
     /// before a resend), not at all when the request makes none or leases something. `held`, when the
     /// worker sends it, lists the leases it holds: its others were lost in transit and are answered
     /// first (decision 0016).
+    ///
+    /// Waits in this call; a request served by ``RequestTaskResponder`` uses
+    /// ``look(worker:memoryBytes:gpus:allowNetwork:max:wait:held:client:after:admit:)`` and waits outside
+    /// its task instead (decision 0019).
     public func lease(
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
         held: [UUID]? = nil, client: ClientConnection? = nil, admit: (@Sendable () async throws -> Void)? = nil
     ) async throws -> [TaskLease] {
+        var previous: LongPollWait?
+        while true {
+            let outcome = try await look(
+                worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
+                held: held, client: client, after: previous, admit: admit)
+            switch outcome {
+            case .leases(let leases): return leases
+            case .wait(let next):
+                await next.sleep(client: client)
+                previous = next
+            }
+        }
+    }
+
+    /// One step of ``lease(worker:memoryBytes:gpus:allowNetwork:max:wait:held:client:admit:)``: the
+    /// leases, or the wait to sleep before calling again with it as `previous` (same arguments). The first
+    /// call (`previous` nil) resends held leases and starts the wait's clock; a call after a wait that no
+    /// signal ended, or that ended because the client went or the coordinator is stopping, answers none
+    /// without a statement.
+    public func look(
+        worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
+        held: [UUID]? = nil, client: ClientConnection? = nil, after previous: LongPollWait? = nil,
+        admit: (@Sendable () async throws -> Void)? = nil
+    ) async throws -> LeaseLook {
         // Opens when the client goes or the coordinator shuts down: either way the wait is over.
         let stop = Gate()
         let onClose = client?.onClose { stop.open() }
         defer { if let onClose { client?.removeHandler(onClose) } }
-        let leases = try await withGracefulShutdownHandler { () async throws -> [TaskLease] in
+        let outcome = try await withGracefulShutdownHandler { () async throws -> LeaseLook in
+            if let previous {
+                // The client went (nobody would read the answer) or the coordinator is stopping (the
+                // worker will ask another): lease nothing more.
+                if stop.isOpen { return .leases([]) }
+                // No signal while waiting means nothing was queued, requeued or became due since the
+                // statement before the wait found nothing (every such change notifies, and the LISTEN
+                // connection signals when it reconnects, as it may have missed some): looking again would
+                // find nothing too, so an idle long-poll ends without a second statement (issue 10, part 4).
+                if wakeup.generation == previous.generation { return .leases([]) }
+                CoordinatorMetrics.leaseWokenUp()
+                return try await lookOnce(
+                    worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max,
+                    deadline: previous.deadline, client: client, stop: stop,
+                    admit: previous.admitted ? nil : admit)
+            }
+            let deadline = ContinuousClock.now + .milliseconds(Int(min(wait, policy.maxWaitSeconds) * 1000))
             if let held {
                 // Before anything new: these are the worker's already, with an attempt spent on each.
                 try await admit?()
@@ -48,75 +92,65 @@ public struct LeaseEngine: Sendable {
                 if !resent.isEmpty {
                     if client?.isClosed == true {
                         try await handBack(resent, worker: worker)
-                        return []
+                        return .leases([])
                     }
-                    return resent
+                    return .leases(resent)
                 }
             }
-            return try await leaseOrWait(
-                worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
-                client: client, stop: stop, admit: held == nil ? admit : nil)
+            return try await lookOnce(
+                worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max,
+                deadline: deadline, client: client, stop: stop, admit: held == nil ? admit : nil)
         } onGracefulShutdown: {
             stop.open()
         }
-        CoordinatorMetrics.leaseAnswered(tasks: leases.count)
-        return leases
+        if case .leases(let leases) = outcome { CoordinatorMetrics.leaseAnswered(tasks: leases.count) }
+        return outcome
     }
 
-    private func leaseOrWait(
-        worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, max: Int, wait: Double,
+    /// One lease statement, unless this worker's last empty look still holds; then the answer, or the wait.
+    /// `admit` nil means the quarantine check has run already (or is not wanted).
+    private func lookOnce(
+        worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, max: Int, deadline: ContinuousClock.Instant,
         client: ClientConnection?, stop: Gate, admit: (@Sendable () async throws -> Void)?
-    ) async throws -> [TaskLease] {
-        let deadline = ContinuousClock.now + .milliseconds(Int(min(wait, policy.maxWaitSeconds) * 1000))
+    ) async throws -> LeaseLook {
+        // The client went (nobody would read the answer) or the coordinator is stopping (the
+        // worker will ask another): lease nothing more.
+        if stop.isOpen { return .leases([]) }
         let looks = wakeup.emptyLooks
         let key = EmptyLooks.Key(worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
+        // Read the generation before looking: a notification that arrives while the statement
+        // runs changes it, so the wait after returns at once instead of missing it.
+        let generation = wakeup.generation
+        let stamp = looks.stamp(generation: generation)
         var admitted = admit == nil
-        while true {
-            // The client went (nobody would read the answer) or the coordinator is stopping (the
-            // worker will ask another): lease nothing more.
-            if stop.isOpen { return [] }
-            // Read the generation before looking: a notification that arrives while the statement
-            // runs changes it, so the wait below returns at once instead of missing it.
-            let generation = wakeup.generation
-            let stamp = looks.stamp(generation: generation)
-            // This worker already looked in vain and nothing was queued, requeued or became due since,
-            // nor did the probe see the queue change: looking again would find nothing (issue 10, part 4).
-            if !looks.isFresh(key, at: stamp) {
-                let leases: [TaskLease]
-                do {
-                    leases = try await queue.lease(
-                        worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
-                } catch {
-                    looks.forget(key)
-                    throw error
-                }
-                if !leases.isEmpty {
-                    looks.forget(key)
-                    if client?.isClosed == true {
-                        try await handBack(leases, worker: worker)
-                        return []
-                    }
-                    return leases
-                }
-                // Nothing for this worker: a quarantine (the statement's gate) is told now, not waited out.
-                if !admitted {
-                    try await admit?()
-                    admitted = true
-                }
-                looks.recordEmpty(key, at: stamp)
+        // This worker already looked in vain and nothing was queued, requeued or became due since,
+        // nor did the probe see the queue change: looking again would find nothing (issue 10, part 4).
+        if !looks.isFresh(key, at: stamp) {
+            let leases: [TaskLease]
+            do {
+                leases = try await queue.lease(
+                    worker: worker, max: max, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
+            } catch {
+                looks.forget(key)
+                throw error
             }
-            let remaining = deadline - ContinuousClock.now
-            if remaining <= .zero || Task.isCancelled { return [] }
-            CoordinatorMetrics.longPollWaiting(1)
-            await wakeup.wait(after: generation, timeout: remaining, unless: stop)
-            CoordinatorMetrics.longPollWaiting(-1)
-            // No signal while waiting means nothing was queued, requeued or became due since the
-            // statement above found nothing (every such change notifies, and the LISTEN connection
-            // signals when it reconnects, as it may have missed some): looking again would find
-            // nothing too, so an idle long-poll ends without a second statement (issue 10, part 4).
-            if wakeup.generation == generation { return [] }
-            CoordinatorMetrics.leaseWokenUp()
+            if !leases.isEmpty {
+                looks.forget(key)
+                if client?.isClosed == true {
+                    try await handBack(leases, worker: worker)
+                    return .leases([])
+                }
+                return .leases(leases)
+            }
+            // Nothing for this worker: a quarantine (the statement's gate) is told now, not waited out.
+            if !admitted {
+                try await admit?()
+                admitted = true
+            }
+            looks.recordEmpty(key, at: stamp)
         }
+        if deadline - ContinuousClock.now <= .zero || Task.isCancelled { return .leases([]) }
+        return .wait(LongPollWait(wakeup: wakeup, generation: generation, deadline: deadline, admitted: admitted))
     }
 
     /// Gives back leases whose answer has nobody to go to.

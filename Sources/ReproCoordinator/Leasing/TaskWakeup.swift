@@ -1,5 +1,6 @@
-import Dispatch
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// The in-memory signal long-polling lease requests wait on. It is fed by one `LISTEN` connection per
@@ -9,22 +10,14 @@ public final class TaskWakeup: Sendable {
     /// The PostgreSQL channel that study submission, requeues and the reaper notify.
     public static let channel = "repro_tasks"
 
-    /// A waiter's timeout. `DispatchWorkItem` is thread-safe (cancel may come from any thread) but not
-    /// marked `Sendable`.
-    private final class Timeout: @unchecked Sendable {
-        let item: DispatchWorkItem
-
-        init(_ item: DispatchWorkItem) { self.item = item }
-    }
-
     /// One waiting request: what resumes it, and what to undo once something did.
     private struct Waiter {
         let continuation: CheckedContinuation<Void, Never>
-        var timer: Timeout?
+        var timer: Scheduled<Void>?
         var stop: (gate: Gate, token: UUID)?
 
         func resume() {
-            timer?.item.cancel()
+            timer?.cancel()
             if let stop { stop.gate.removeHandler(stop.token) }
             continuation.resume()
         }
@@ -89,9 +82,11 @@ public final class TaskWakeup: Sendable {
                     return
                 }
                 // Registered first, armed next: whatever fires first finds the continuation in place.
-                let timer = Timeout(DispatchWorkItem { [self] in resume(id) })
-                DispatchQueue.global().asyncAfter(
-                    deadline: .now() + .nanoseconds(Self.nanoseconds(timeout)), execute: timer.item)
+                // A timer of the event loops' (an entry in their queue of scheduled tasks), not a
+                // Dispatch timer source per waiter, which cost ~2 KiB each (heaptrack, issue 10, part 4).
+                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+                    in: .nanoseconds(Int64(Self.nanoseconds(timeout)))
+                ) { [self] in resume(id) }
                 let token = stop?.onOpen { [self] in resume(id) }
                 let stillWaiting = state.withLock { state -> Bool in
                     guard state.waiters[id] != nil else { return false }
@@ -101,7 +96,7 @@ public final class TaskWakeup: Sendable {
                 }
                 if !stillWaiting {
                     // Resumed while being armed: undo what the waiter did not get to hold.
-                    timer.item.cancel()
+                    timer.cancel()
                     if let stop, let token { stop.removeHandler(token) }
                 }
             }

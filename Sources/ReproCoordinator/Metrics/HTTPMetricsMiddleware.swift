@@ -1,14 +1,19 @@
 import Hummingbird
 
 /// Counts and times every request by route template, method and status. Outermost, so the status is
-/// the one the client got after ``ProblemMiddleware`` turned errors into problem documents.
-struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+/// the one the client got after ``ProblemMiddleware`` turned errors into problem documents. A long-poll
+/// that parked its wait (``LongPollSlot``) is counted once, on its last pass, timed from its first.
+struct HTTPMetricsMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let started = ContinuousClock.now
+        let started = context.longPoll.started(now: .now)
         do {
             let response = try await next(request, context)
+            // The pass that parked answers with a placeholder nobody receives.
+            if context.longPoll.isParked { return response }
             record(request, context, status: response.status.code, started: started)
             return response
         } catch {

@@ -28,10 +28,7 @@ struct ResultContentionTests {
     @Test("a study's result batch is recorded while another batch of the same study is still open")
     func batchesOfOneStudyDoNotWaitForEachOther() async throws {
         try await CoordinatorHarness.run(policy: Self.farFromTheEnd) { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 4), key: researcher)
+            let created = try await harness.submitStudy(datasets: ["digits"], seeds: 4)
             let queue = harness.services.queue
             let first = try await harness.worker(name: "first")
             let second = try await harness.worker(name: "second")
@@ -79,10 +76,7 @@ struct ResultContentionTests {
     @Test("with the statement result transactions ran before, a second batch of the study waits for the first")
     func theOldStatementSerializedBatches() async throws {
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            let created = try await harness.submitStudy(datasets: ["digits"], seeds: 2)
             // The boundary off: each transaction updates the study's row, as closeTasks did. The second
             // cannot finish while the first is open.
             let recorded = Gate()
@@ -113,10 +107,7 @@ struct ResultContentionTests {
     @Test("a study whose last closures no result folded completes in the reaper's next pass; near its end, at once")
     func theReaperFoldsWhatWasLeft() async throws {
         try await CoordinatorHarness.run(policy: Self.farFromTheEnd) { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            let created = try await harness.submitStudy(datasets: ["digits"], seeds: 2)
             let queue = harness.services.queue
             let worker = try await harness.worker(name: "far-from-the-end")
             let leases = try await queue.lease(worker: worker.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
@@ -137,10 +128,7 @@ struct ResultContentionTests {
         }
         // With the default threshold, the result that closes the last task completes the study itself.
         try await CoordinatorHarness.run { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            let created = try await harness.submitStudy(datasets: ["digits"], seeds: 2)
             let worker = try await harness.worker(name: "near-the-end")
             let leases = try await harness.services.queue.lease(worker: worker.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
             _ = try await harness.services.queue.record(results: leases.map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
@@ -152,10 +140,7 @@ struct ResultContentionTests {
     @Test("with migration 0014's flag, a result batch waits for the preprint's row; with marks it does not")
     func theFlagMadeResultsWaitForThePreprintRow() async throws {
         try await CoordinatorHarness.run(policy: Self.farFromTheEnd) { harness in
-            let researcher = try await harness.key(.researcher)
-            let bundle = try await harness.bundle(researcher: researcher)
-            let created = try await harness.submit(
-                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 4), key: researcher)
+            let created = try await harness.submitStudy(datasets: ["digits"], seeds: 4)
             let queue = harness.services.queue
             let worker = try await harness.worker(name: "flagged")
             let leases = try await queue.lease(worker: worker.workerID, max: 4, memoryBytes: 8 << 30, gpus: 0)

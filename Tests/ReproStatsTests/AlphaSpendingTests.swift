@@ -49,11 +49,7 @@ struct AlphaSpendingTests {
     @Test("equal scipy's boundaries to 1e-4 for 2–5 equally spaced looks, α = 0.025 and 0.05", arguments: [0.025, 0.05])
     func scipyReference(alpha: Double) {
         for (looks, expected) in Self.scipy[alpha]! {
-            let design = AlphaSpendingBoundaries(fractions: Self.fractions(looks), alpha: alpha)
-            #expect(design.bounds.count == looks)
-            for (actual, value) in zip(design.bounds, expected) {
-                expectClose(actual, value, .absolute(1e-4), "α = \(alpha), K = \(looks)")
-            }
+            let design = Self.expectBounds(expected, alpha: alpha, source: "scipy")
             // The first look's bound is exact: z at the α spent by t₁.
             expectClose(design.bounds[0], expected[0], .absolute(1e-7), "α = \(alpha), K = \(looks), look 1")
         }
@@ -61,12 +57,21 @@ struct AlphaSpendingTests {
 
     @Test("equal rpact's published boundaries to 1e-4 for 2–5 equally spaced looks, α = 0.025 and 0.05", arguments: [0.025, 0.05])
     func rpactReference(alpha: Double) {
-        for (looks, expected) in Self.rpact[alpha]! {
-            let design = AlphaSpendingBoundaries(fractions: Self.fractions(looks), alpha: alpha)
-            for (look, (actual, value)) in zip(design.bounds, expected).enumerated() {
-                expectClose(actual, value, .absolute(1e-4), "α = \(alpha), K = \(looks), look \(look + 1)")
-            }
+        for expected in Self.rpact[alpha]!.values {
+            Self.expectBounds(expected, alpha: alpha, source: "rpact")
         }
+    }
+
+    /// The project's boundaries for `expected.count` equally spaced looks, each within 1e-4 of `expected`.
+    @discardableResult
+    static func expectBounds(_ expected: [Double], alpha: Double, source: String) -> AlphaSpendingBoundaries {
+        let looks = expected.count
+        let design = AlphaSpendingBoundaries(fractions: fractions(looks), alpha: alpha)
+        #expect(design.bounds.count == looks, "\(source), α = \(alpha), K = \(looks)")
+        for (look, (actual, value)) in zip(design.bounds, expected).enumerated() {
+            expectClose(actual, value, .absolute(1e-4), "\(source), α = \(alpha), K = \(looks), look \(look + 1)")
+        }
+        return design
     }
 
     @Test("spent α follows 2 − 2Φ(z/√t) and one look at t = 1 is the fixed test")

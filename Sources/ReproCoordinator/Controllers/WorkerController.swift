@@ -95,16 +95,8 @@ struct WorkerController: Sendable {
         _ context: AppRequestContext, state: any Sendable, resumed: LongPollWait?, client: ClientConnection?,
         look: (LongPollWait?) async throws -> LeaseLook
     ) async throws -> [TaskLease]? {
-        var outcome = try await look(resumed)
-        while true {
-            switch outcome {
-            case .leases(let leases): return leases
-            case .wait(let wait):
-                if context.longPoll.park(wait, state: state, client: client) { return nil }
-                await wait.sleep(client: client)
-                outcome = try await look(wait)
-            }
-        }
+        try await LeaseLook.poll(
+            from: resumed, client: client, park: { context.longPoll.park($0, state: state, client: client) }, look: look)
     }
 
     /// The client's connection: the one the first pass found, after a parked wait.

@@ -40,18 +40,12 @@ public struct LeaseEngine: Sendable {
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool = false, max: Int, wait: Double,
         held: [UUID]? = nil, client: ClientConnection? = nil, admit: (@Sendable () async throws -> Void)? = nil
     ) async throws -> [TaskLease] {
-        var previous: LongPollWait?
-        while true {
-            let outcome = try await look(
+        // Nothing takes the wait here, so the poll always ends with an answer.
+        try await LeaseLook.poll(from: nil, client: client, park: { _ in false }) { previous in
+            try await look(
                 worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max, wait: wait,
                 held: held, client: client, after: previous, admit: admit)
-            switch outcome {
-            case .leases(let leases): return leases
-            case .wait(let next):
-                await next.sleep(client: client)
-                previous = next
-            }
-        }
+        } ?? []
     }
 
     /// One step of ``lease(worker:memoryBytes:gpus:allowNetwork:max:wait:held:client:admit:)``: the

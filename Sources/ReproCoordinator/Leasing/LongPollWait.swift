@@ -38,3 +38,24 @@ public enum LeaseLook: Sendable {
     /// Nothing yet and time left: sleep (``LongPollWait/sleep(client:)``), then look again with it.
     case wait(LongPollWait)
 }
+
+extension LeaseLook {
+    /// Looks until there is an answer, sleeping between looks: the one loop of every long-poll. Returns nil
+    /// as soon as `park` takes a wait (``LongPollSlot``, decision 0019): whoever took it sleeps and calls
+    /// again with it as `resumed`. `look` gets the wait it comes after, nil on the first look.
+    static func poll(
+        from resumed: LongPollWait?, client: ClientConnection?, park: (LongPollWait) -> Bool,
+        look: (LongPollWait?) async throws -> LeaseLook
+    ) async throws -> [TaskLease]? {
+        var outcome = try await look(resumed)
+        while true {
+            switch outcome {
+            case .leases(let leases): return leases
+            case .wait(let wait):
+                if park(wait) { return nil }
+                await wait.sleep(client: client)
+                outcome = try await look(wait)
+            }
+        }
+    }
+}

@@ -206,6 +206,14 @@ struct CoordinatorHarness {
         """
     }
 
+    /// A new researcher's study of ``spec(bundle:datasets:seeds:replicas:maxAttempts:preprint:claims:)`` on
+    /// `datasets` with `seeds` seeds, its bundle uploaded first.
+    func submitStudy(datasets: [String], seeds: Int) async throws -> StudyCreated {
+        let researcher = try await key(.researcher)
+        let bundle = try await bundle(researcher: researcher)
+        return try await submit(Self.spec(bundle: bundle, datasets: datasets, seeds: seeds), key: researcher)
+    }
+
     /// Submits a spec and returns the created study.
     func submit(_ yaml: String, key: String) async throws -> StudyCreated {
         try await call(.post, "/v1/studies", key: key, body: Data(yaml.utf8), contentType: "application/yaml")

@@ -46,12 +46,11 @@ struct EmptyLookTests {
     }
 
     /// Registers a worker and lets it look once in vain, so its empty look is on record.
-    static func idleWorker(_ harness: CoordinatorHarness, name: String = "idle", look: Bool = true) async throws
-        -> IdleWorker
-    {
+    static func idleWorker(
+        _ harness: CoordinatorHarness, name: String = "idle", look: Bool = true, policy: LeasePolicy = LeasePolicy()
+    ) async throws -> IdleWorker {
         let registered = try await harness.worker(name: name)
         let database = DatabaseClient(harness.database.client, deadline: .seconds(60), logger: TestDatabase.defaultLogger)
-        let policy = LeasePolicy()
         let engine = LeaseEngine(
             queue: TaskQueue(client: database, policy: policy, logger: TestDatabase.defaultLogger),
             wakeup: harness.services.wakeup, policy: policy, logger: TestDatabase.defaultLogger)
@@ -63,12 +62,13 @@ struct EmptyLookTests {
         return worker
     }
 
-    /// Starts a 30 s long-poll of `worker`, makes `change` once the poll waits, and returns what it got.
+    /// Starts a long-poll of `worker` (30 s unless said), makes `change` once the poll waits, and returns
+    /// what it got.
     static func pollAcross(
-        _ harness: CoordinatorHarness, _ worker: IdleWorker, change: () async throws -> Void
+        _ harness: CoordinatorHarness, _ worker: IdleWorker, wait: Double = 30, change: () async throws -> Void
     ) async throws -> [TaskLease] {
         let wakeup = harness.services.wakeup
-        let poll = Task { try await worker.poll(wait: 30) }
+        let poll = Task { try await worker.poll(wait: wait) }
         let deadline = ContinuousClock.now + .seconds(20)
         while wakeup.waitingCount == 0 && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
@@ -98,9 +98,10 @@ struct EmptyLookTests {
             #expect(harness.services.wakeup.emptyLooks.skippedLooks - skipped == 3)
             // Another worker's look, or the same worker offering more, is not covered by this one.
             let other = try await Self.idleWorker(harness, name: "other")
-            #expect(other.database.calls == 1)
+            // A look in vain is two queries: the lease statement and the check for locked rows behind it.
+            #expect(other.database.calls == 2)
             _ = try await worker.engine.lease(worker: worker.id, memoryBytes: 16 << 30, gpus: 0, max: 1, wait: 0)
-            #expect(worker.database.calls == before + 1, "more memory offered: a new look")
+            #expect(worker.database.calls == before + 2, "more memory offered: a new look")
         }
     }
 
@@ -114,6 +115,37 @@ struct EmptyLookTests {
                 _ = try await harness.submit(Self.spec(harness, bundle: bundle), key: researcher)
             }
             #expect(leases.count == 1)
+        }
+    }
+
+    /// The Slurm step's failure: a worker's lease statement locks twice its batch (the replica rule) and leases
+    /// one, and another worker looking at the same moment passes over both rows (`SKIP LOCKED`), finds
+    /// nothing, and, with no notification to come, used to sleep out its wait while the task stayed queued.
+    @Test(
+        "a task another transaction held locked and left queued reaches a worker that looked meanwhile, without a signal; with the locked-look check off it waits out its poll",
+        arguments: [true, false])
+    func lockedRows(checked: Bool) async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            _ = try await harness.submit(Self.spec(harness, bundle: bundle), key: researcher)
+            // The connection's signal and the submission's: none is left on its way to end the poll.
+            let wakeup = harness.services.wakeup
+            let deadline = ContinuousClock.now + .seconds(20)
+            while wakeup.signalCount < 2 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let signals = wakeup.signalCount
+            var policy = LeasePolicy()
+            policy.retryLockedLooks = checked
+            let worker = try await Self.idleWorker(harness, look: false, policy: policy)
+            let lock = try await RowLock.hold(harness, "SELECT id FROM tasks WHERE state = 'queued' FOR UPDATE")
+            let leases = try await Self.pollAcross(harness, worker, wait: checked ? 30 : 3) {
+                try await lock.release()
+            }
+            #expect(wakeup.signalCount == signals, "no signal ended the poll")
+            #expect(leases.count == (checked ? 1 : 0))
         }
     }
 

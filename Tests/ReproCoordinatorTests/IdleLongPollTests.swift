@@ -22,7 +22,9 @@ struct IdleLongPollTests {
             let before = database.calls
             let leases = try await engine.lease(worker: worker.workerID, memoryBytes: 8 << 30, gpus: 0, max: 1, wait: 1)
             #expect(leases.isEmpty)
-            #expect(database.calls - before == 1, "one lease statement before the wait, none after it")
+            #expect(
+                database.calls - before == 2,
+                "one look before the wait (the lease statement and its check for locked rows), none after it")
         }
     }
 

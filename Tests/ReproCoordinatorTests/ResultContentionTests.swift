@@ -37,7 +37,7 @@ struct ResultContentionTests {
             #expect(firstLeases.count == 2 && secondLeases.count == 2)
             // The preprint's row stays locked throughout, as a claim clearing its flag or a study of it
             // completing would lock it: result transactions do not write it.
-            let pin = try await PreprintRowLock.hold(harness, study: created.id)
+            let pin = try await RowLock.preprint(harness, study: created.id)
 
             // The first batch records its results and stays open, as a transaction waiting for its fsync does.
             let recorded = Gate()
@@ -151,7 +151,7 @@ struct ResultContentionTests {
             try await harness.database.client.query(
                 "UPDATE preprints SET score_dirty = false WHERE id = (SELECT preprint_id FROM studies WHERE id = \(created.id))",
                 logger: harness.database.logger)
-            let pin = try await PreprintRowLock.hold(harness, study: created.id)
+            let pin = try await RowLock.preprint(harness, study: created.id)
             let waited = await #expect(throws: DeadlineExceeded.self) {
                 try await Deadline(.seconds(2)).run { _ in
                     try await queue.record(results: leases.prefix(2).map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
@@ -163,7 +163,7 @@ struct ResultContentionTests {
             // The boundary on: migration 0016's trigger appends a mark; the same batch is recorded while the row
             // is locked again.
             try await harness.database.client.query(PostgresQuery(unsafeSQL: Self.markTrigger), logger: harness.database.logger)
-            let again = try await PreprintRowLock.hold(harness, study: created.id)
+            let again = try await RowLock.preprint(harness, study: created.id)
             let receipts = try await Deadline(.seconds(20)).run { _ in
                 try await queue.record(results: leases.suffix(2).map { LeaseLifecycleTests.result($0) }, worker: worker.workerID)
             }
@@ -272,31 +272,13 @@ struct ResultContentionTests {
     }
 }
 
-/// Holds a lock on a study's preprint row (FOR UPDATE) until released, as a transaction clearing or setting
-/// its score flag would.
-struct PreprintRowLock {
-    let release: @Sendable () async throws -> Void
-
-    static func hold(_ harness: CoordinatorHarness, study: UUID) async throws -> PreprintRowLock {
-        let locked = Gate()
-        let done = Gate()
-        let task = Task {
-            try await harness.database.client.withConnection { connection in
-                let logger = harness.database.logger
-                try await connection.query("BEGIN", logger: logger)
-                try await connection.query(
-                    "SELECT 1 FROM preprints WHERE id = (SELECT preprint_id FROM studies WHERE id = \(study)) FOR UPDATE",
-                    logger: logger)
-                locked.open()
-                await done.wait()
-                try await connection.query("ROLLBACK", logger: logger)
-            }
-        }
-        await locked.wait()
-        return PreprintRowLock(release: {
-            done.open()
-            try await task.value
-        })
+extension RowLock {
+    /// Holds a lock on a study's preprint row (FOR UPDATE), as a transaction clearing or setting its score
+    /// flag would.
+    static func preprint(_ harness: CoordinatorHarness, study: UUID) async throws -> RowLock {
+        try await hold(
+            harness,
+            "SELECT 1 FROM preprints WHERE id = (SELECT preprint_id FROM studies WHERE id = \(study)) FOR UPDATE")
     }
 }
 

@@ -11,8 +11,9 @@ import Synchronization
 ///   quarantine or its release) and when the LISTEN connection comes back;
 /// - the probe epoch moves when ``QueueProbe`` finds a task queued and due, which is what the changes
 ///   no notification announces leave behind: a replica leased elsewhere that frees its siblings for
-///   the worker that held it before, rows another transaction had locked (`SKIP LOCKED`) and left
-///   queued.
+///   the worker that held it before.
+/// A look that found nothing only because other transactions held the rows locked (`SKIP LOCKED`) is
+/// not recorded at all: the looker sees it (``LockedLookStatement``) and looks again shortly.
 ///
 /// A look is keyed by what the statement depends on besides the queue: the worker and the memory,
 /// GPUs and network it offers. A memo is dropped as soon as either number moves, so the table never

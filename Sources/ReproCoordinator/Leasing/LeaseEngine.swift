@@ -71,12 +71,13 @@ public struct LeaseEngine: Sendable {
                 // statement before the wait found nothing (every such change notifies, and the LISTEN
                 // connection signals when it reconnects, as it may have missed some): looking again would
                 // find nothing too, so an idle long-poll ends without a second statement (issue 10, part 4).
-                if wakeup.generation == previous.generation { return .leases([]) }
-                CoordinatorMetrics.leaseWokenUp()
+                // A look that met only locked rows is made again whatever the signal says.
+                if wakeup.generation == previous.generation && previous.lockedLooks == 0 { return .leases([]) }
+                if previous.lockedLooks == 0 { CoordinatorMetrics.leaseWokenUp() }
                 return try await lookOnce(
                     worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, max: max,
                     deadline: previous.deadline, client: client, stop: stop,
-                    admit: previous.admitted ? nil : admit)
+                    admit: previous.admitted ? nil : admit, lockedLooks: previous.lockedLooks)
             }
             let deadline = ContinuousClock.now + .milliseconds(Int(min(wait, policy.maxWaitSeconds) * 1000))
             if let held {
@@ -105,7 +106,7 @@ public struct LeaseEngine: Sendable {
     /// `admit` nil means the quarantine check has run already (or is not wanted).
     private func lookOnce(
         worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, max: Int, deadline: ContinuousClock.Instant,
-        client: ClientConnection?, stop: Gate, admit: (@Sendable () async throws -> Void)?
+        client: ClientConnection?, stop: Gate, admit: (@Sendable () async throws -> Void)?, lockedLooks: Int = 0
     ) async throws -> LeaseLook {
         // The client went (nobody would read the answer) or the coordinator is stopping (the
         // worker will ask another): lease nothing more.
@@ -117,6 +118,7 @@ public struct LeaseEngine: Sendable {
         let generation = wakeup.generation
         let stamp = looks.stamp(generation: generation)
         var admitted = admit == nil
+        var metLocks = false
         // This worker already looked in vain and nothing was queued, requeued or became due since,
         // nor did the probe see the queue change: looking again would find nothing (issue 10, part 4).
         if !looks.isFresh(key, at: stamp) {
@@ -141,10 +143,24 @@ public struct LeaseEngine: Sendable {
                 try await admit?()
                 admitted = true
             }
-            looks.recordEmpty(key, at: stamp)
+            // Tasks that fit may have been passed over because other transactions held them locked, and
+            // nobody notifies when those transactions leave them queued: such a look is not remembered,
+            // and the request looks again shortly instead of waiting for a signal.
+            do {
+                if policy.retryLockedLooks {
+                    metLocks = try await queue.fitsPastLocks(
+                        worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork)
+                }
+            } catch {
+                looks.forget(key)
+                throw error
+            }
+            if !metLocks { looks.recordEmpty(key, at: stamp) }
         }
         if deadline - ContinuousClock.now <= .zero || Task.isCancelled { return .leases([]) }
-        return .wait(LongPollWait(wakeup: wakeup, generation: generation, deadline: deadline, admitted: admitted))
+        var wait = LongPollWait(wakeup: wakeup, generation: generation, deadline: deadline, admitted: admitted)
+        if metLocks { wait.lockedLooks = lockedLooks + 1 }
+        return .wait(wait)
     }
 
     /// Gives back leases whose answer has nobody to go to.

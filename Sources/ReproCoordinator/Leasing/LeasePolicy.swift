@@ -16,6 +16,10 @@ public struct LeasePolicy: Sendable {
     public var maxBatch: Int = 50
     /// How often ``QueueProbe`` checks that idle workers' empty looks still hold (their safety net).
     public var queueProbeSeconds: Double = 20
+    /// Whether a long-poll whose lease statement found tasks for the worker only behind other transactions'
+    /// row locks looks again shortly (``LockedLookStatement``) instead of waiting for a signal that no one
+    /// sends; off only to show what it prevents.
+    public var retryLockedLooks = true
     /// Largest lease answer, in bytes (issue 11, defect 9): leases that would take the answer past it
     /// are handed back at once (the first lease is always sent). A study's manifest travels once per
     /// answer and is bounded by the spec size limit, so this binds only when one batch spans many

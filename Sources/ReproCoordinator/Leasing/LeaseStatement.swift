@@ -38,20 +38,7 @@ struct LeaseStatement: QueueStatement {
         ), candidates AS (
             SELECT t.id, t.study_id, t.seed_group
             FROM tasks t
-            WHERE EXISTS (SELECT FROM fence) AND NOT EXISTS (
-                    SELECT FROM quarantines q
-                    WHERE q.released_at IS NULL
-                      AND (q.worker_id = $4 OR q.account_id = (SELECT w.owner_account_id FROM workers w WHERE w.id = $4)))
-              AND t.state = 'queued' AND t.not_before <= now()
-              AND t.gpus <= $1 AND (t.memory_bytes <= $2 OR $2 = 0)
-              AND (NOT t.network OR $3)
-              AND (t.group_size = 1 OR NOT EXISTS (
-                  SELECT 1 FROM tasks s
-                  WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                    AND (s.worker_id = $4
-                         OR (t.distinct_accounts AND s.worker_id IN (
-                             SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
-                             WHERE me.id = $4)))))
+            WHERE EXISTS (SELECT FROM fence) AND \(fits)
             ORDER BY t.id
             LIMIT $5
             FOR UPDATE SKIP LOCKED
@@ -70,6 +57,25 @@ struct LeaseStatement: QueueStatement {
             WHERE t.id = picked.id
             RETURNING \(leasedColumns)
         ), \(answer)
+        """
+
+    /// Whether task `t` may go to worker $4, which offers $1 GPUs, $2 bytes of memory and the network when
+    /// $3: the lease statement's condition, shared with ``LockedLookStatement``.
+    static let fits = """
+        NOT EXISTS (
+                    SELECT FROM quarantines q
+                    WHERE q.released_at IS NULL
+                      AND (q.worker_id = $4 OR q.account_id = (SELECT w.owner_account_id FROM workers w WHERE w.id = $4)))
+              AND t.state = 'queued' AND t.not_before <= now()
+              AND t.gpus <= $1 AND (t.memory_bytes <= $2 OR $2 = 0)
+              AND (NOT t.network OR $3)
+              AND (t.group_size = 1 OR NOT EXISTS (
+                  SELECT 1 FROM tasks s
+                  WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
+                    AND (s.worker_id = $4
+                         OR (t.distinct_accounts AND s.worker_id IN (
+                             SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
+                             WHERE me.id = $4)))))
         """
 
     /// What the `leased` step of a lease statement returns.

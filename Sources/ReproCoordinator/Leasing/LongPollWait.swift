@@ -13,6 +13,16 @@ public struct LongPollWait: Sendable {
     let deadline: ContinuousClock.Instant
     /// Whether the quarantine check already ran for this request (it runs once, after its first empty look).
     let admitted: Bool
+    /// How many looks in a row found tasks for the worker only behind other transactions' row locks; 0 when
+    /// the last look found none at all. Above 0 the wait is short (``lockedRetryDelay``) and the request
+    /// looks again after it, signal or not.
+    var lockedLooks = 0
+
+    /// How long to wait before looking again past locks: 25 ms, doubling with each look in a row that met
+    /// them, at most 1 s. Such locks last one transaction of another worker, milliseconds.
+    static func lockedRetryDelay(after looks: Int) -> Duration {
+        .milliseconds(min(1000, 25 << min(max(looks - 1, 0), 6)))
+    }
 
     /// Returns when a signal came after the look, the wait ran out, the client went (`client`, when the
     /// server watches it), the coordinator started shutting down, or the task was cancelled.
@@ -22,7 +32,8 @@ public struct LongPollWait: Sendable {
         defer { if let onClose { client?.removeHandler(onClose) } }
         CoordinatorMetrics.longPollWaiting(1)
         defer { CoordinatorMetrics.longPollWaiting(-1) }
-        let remaining = deadline - ContinuousClock.now
+        var remaining = deadline - ContinuousClock.now
+        if lockedLooks > 0 { remaining = min(remaining, Self.lockedRetryDelay(after: lockedLooks)) }
         await withGracefulShutdownHandler {
             await wakeup.wait(after: generation, timeout: remaining, unless: stop)
         } onGracefulShutdown: {

@@ -13,7 +13,8 @@ import ServiceLifecycle
 ///   rule of the lease statement looks at the siblings' `worker_id`, whatever their state);
 /// - a lease statement found nothing because other transactions had the rows locked (`SKIP LOCKED`:
 ///   another lease statement that leased fewer than it locked, a result batch that locked a queued
-///   task and refused its result);
+///   task and refused its result), when the looker's own check (``LockedLookStatement``, which makes it
+///   look again shortly) is turned off;
 /// - a backed-off task became due and no reaper noticed it in its window.
 /// It does not wake waiting requests: they look again when their wait ends, spread over time, rather
 /// than all at once.

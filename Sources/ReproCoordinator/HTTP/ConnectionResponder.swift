@@ -16,20 +16,24 @@ import NIOHTTP1
 /// (`withGracefulShutdownHandler`, `withTaskCancellationHandler`) each added their frames to every waiting
 /// worker's connection (issue 10, part 4). What the closure did is done here: the request's id in its
 /// logger, a 500 for an error nobody turned into an answer, the `Date` and `Server` headers.
-struct ConnectionResponder<Inner: HTTPResponder>: Sendable where Inner.Context == AppRequestContext {
+final class ConnectionResponder<Inner: HTTPResponder>: Sendable where Inner.Context == AppRequestContext {
     let requests: RequestTaskResponder<Inner>
     let serverName: String?
     let logger: Logger
 
+    init(requests: RequestTaskResponder<Inner>, serverName: String?, logger: Logger) {
+        self.requests = requests
+        self.serverName = serverName
+        self.logger = logger
+    }
+
     /// Hummingbird's `HTTP1Channel` calls it for each request of a connection, in the connection's task.
+    ///
+    /// Its frame holds two references (this class and the request's ``Exchange``) and the parked wait: the
+    /// request and its context (~1 KiB) live on the heap, not in a slab of the connection's task.
     func respond(to request: Request, writer: consuming ResponseWriter, channel: any Channel) async throws {
-        var logger = self.logger
-        logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
-        let context = AppRequestContext(source: .init(channel: channel, logger: logger))
-        context.longPoll.enableParking()
-        let answer = Answer(writer)
-        let this = self
-        while let parked = try await RequestTaskResponder<Inner>.inTask({ try await this.pass(request, context, answer) }) {
+        let exchange = Exchange(request: request, writer: writer, channel: channel, logger: logger)
+        while let parked = try await RequestTaskResponder<Inner>.inTask({ [self] in try await pass(exchange) }) {
             // Ends on a signal, at the deadline, or when the client goes or the server starts shutting down
             // (the connection tells; a cancelled connection task closes the connection's input, so that too).
             await parked.sleep()
@@ -37,12 +41,11 @@ struct ConnectionResponder<Inner: HTTPResponder>: Sendable where Inner.Context =
     }
 
     /// One pass through the router; writes the answer, or returns the wait the request parked.
-    private func pass(
-        _ request: Request, _ context: AppRequestContext, _ answer: Answer
-    ) async throws -> LongPollSlot.Parked? {
+    private func pass(_ exchange: Exchange) async throws -> LongPollSlot.Parked? {
+        let context = exchange.context
         var response: Response
         do {
-            response = try await requests.inner.respond(to: request, context: context)
+            response = try await requests.inner.respond(to: exchange.request, context: context)
             if let parked = context.longPoll.takeParked() { return parked }
         } catch let error as HTTPParserError {
             throw error
@@ -53,7 +56,7 @@ struct ConnectionResponder<Inner: HTTPResponder>: Sendable where Inner.Context =
         response.headers[.date] = HTTPDate.now
         if let serverName { response.headers[.server] = serverName }
         do {
-            try await answer.take().write(response: response.head, body: response.body)
+            try await exchange.takeWriter().write(response: response.head, body: response.body)
         } catch is HTTPParserError {
             // Not rethrown as such: Hummingbird would answer it with a second response.
             throw ParserErrorWhileWriting()
@@ -61,15 +64,24 @@ struct ConnectionResponder<Inner: HTTPResponder>: Sendable where Inner.Context =
         return nil
     }
 
-    /// The connection's writer for this request's answer, handed to the pass that writes it. Unchecked
-    /// because `ResponseWriter` is not `Sendable`; safe because one task at a time holds it: the pass's
-    /// task, which the connection's task awaits and which alone takes it out.
-    private final class Answer: @unchecked Sendable {
+    /// A request being answered: the request, its context, and the connection's writer for its answer, handed
+    /// to the pass that writes it. Unchecked because `ResponseWriter` is not `Sendable`; safe because one task
+    /// at a time uses it: the pass's task, which the connection's task awaits.
+    private final class Exchange: @unchecked Sendable {
+        let request: Request
+        let context: AppRequestContext
         private var writer: ResponseWriter?
 
-        init(_ writer: consuming ResponseWriter) { self.writer = .some(writer) }
+        init(request: Request, writer: consuming ResponseWriter, channel: any Channel, logger: Logger) {
+            self.request = request
+            var logger = logger
+            logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
+            context = AppRequestContext(source: .init(channel: channel, logger: logger))
+            context.longPoll.enableParking()
+            self.writer = .some(writer)
+        }
 
-        func take() -> ResponseWriter { writer.take()! }
+        func takeWriter() -> ResponseWriter { writer.take()! }
     }
 
     /// The connection failed while an answer was written: it is closed, as Hummingbird does.

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import PostgresNIO
 import ReproCore
@@ -89,20 +90,30 @@ public func buildApplication(
             recentUse: configuration.authCacheTTL + .milliseconds(Int(policy.maxWaitSeconds * 1000)), gate: gate,
             logger: logger))
 
+    let serverName = "reprogrid"
     let router = buildRouter(
         configuration: configuration, database: database, wakeup: wakeup, queue: queue, accounts: accounts,
         studies: studies, signer: signer, identities: identities, maintenance: maintenance, logger: logger
     ).router
+    // Each request's pass through the router in a task of its own, long-polls parked between passes
+    // (decision 0019): an idle connection and a waiting worker then hold no middleware frames.
+    let requests = RequestTaskResponder(inner: router.buildResponder())
+    let connections = ConnectionResponder(requests: requests, serverName: serverName, logger: logger)
     var app = Application(
-        // Each request's pass through the router in a task of its own, long-polls parked between passes
-        // (decision 0019): an idle connection and a waiting worker then hold no middleware frames.
-        responder: RequestTaskResponder(inner: router.buildResponder()),
-        // Lets a long-poll notice that its client went (ClientConnection), without reading its socket;
-        // ReadBufferSizer only sets the connection's read buffer and leaves.
-        server: .http1(
-            configuration: .init(
-                additionalChannelHandlers: [ReadBufferSizer(), ClientConnectionWatcher(), ParserErrorResponder()])),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "reprogrid"),
+        responder: requests,
+        // The server answers with ConnectionResponder instead of the Application's own closure around
+        // `requests`, whose frames stayed in every connection's task (decision 0019).
+        server: HTTPServerBuilder { _ in
+            HTTP1Channel(
+                responder: { request, writer, channel in
+                    try await connections.respond(to: request, writer: writer, channel: channel)
+                },
+                // Lets a long-poll notice that its client went or the server is stopping (ClientConnection),
+                // without reading its socket; ReadBufferSizer only sets the connection's read buffer and leaves.
+                configuration: .init(
+                    additionalChannelHandlers: [ReadBufferSizer(), ClientConnectionWatcher(), ParserErrorResponder()]))
+        },
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         services: services,
         logger: logger)
     let migrationsDirectory = try MigrationsLocator.locate(configuration.migrationsDirectory)

@@ -90,3 +90,12 @@ public final class LongPollSlot: Sendable {
         set { state.withLock { $0.identity = newValue } }
     }
 }
+
+extension LongPollSlot.Parked {
+    /// Sleeps out the parked wait: in the caller's frame when the server watches the client's connection
+    /// (``LongPollWait/sleepParked(client:)``), else as a handler would (the in-process test router).
+    func sleep() async {
+        guard let client else { return await wait.sleep(client: nil) }
+        await wait.sleepParked(client: client)
+    }
+}

@@ -40,6 +40,20 @@ public struct LongPollWait: Sendable {
             stop.open()
         }
     }
+
+    /// ``sleep(client:)`` for a wait parked with ``RequestTaskResponder`` (decision 0019): one continuation
+    /// and no async wrapper around it, as every frame of the wait stays in the connection's task for good
+    /// (issue 10, part 4). The client's connection says when the client goes or the server starts shutting
+    /// down; a cancelled connection task closes the connection's input (Hummingbird's `handleHTTP`), which
+    /// ends the wait as the client's going does.
+    func sleepParked(client: ClientConnection) async {
+        CoordinatorMetrics.longPollWaiting(1)
+        let remaining = deadline - ContinuousClock.now
+        await withCheckedContinuation { continuation in
+            wakeup.enqueue(continuation, after: generation, timeout: remaining, stop: .client(client))
+        }
+        CoordinatorMetrics.longPollWaiting(-1)
+    }
 }
 
 /// What one look at the queue came to for a long-poll.

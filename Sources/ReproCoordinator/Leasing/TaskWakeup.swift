@@ -10,15 +10,41 @@ public final class TaskWakeup: Sendable {
     /// The PostgreSQL channel that study submission, requeues and the reaper notify.
     public static let channel = "repro_tasks"
 
+    /// What else ends a wait, and how to stop listening to it once something did.
+    enum Stop: Sendable {
+        case gate(Gate)
+        case client(ClientConnection)
+
+        /// Calls `handler` once when the stop comes; returns what ``forget(_:)`` needs.
+        func listen(_ handler: @escaping @Sendable () -> Void) -> Listening? {
+            switch self {
+            case .gate(let gate): gate.onOpen(handler).map { .gate(gate, $0) }
+            case .client(let client): client.onCloseOrShutdown(handler).map { .client(client, $0) }
+            }
+        }
+    }
+
+    enum Listening: Sendable {
+        case gate(Gate, UUID)
+        case client(ClientConnection, Int)
+
+        func forget() {
+            switch self {
+            case .gate(let gate, let token): gate.removeHandler(token)
+            case .client(let client, let token): client.removeHandler(token)
+            }
+        }
+    }
+
     /// One waiting request: what resumes it, and what to undo once something did.
     private struct Waiter {
         let continuation: CheckedContinuation<Void, Never>
         var timer: Scheduled<Void>?
-        var stop: (gate: Gate, token: UUID)?
+        var stop: Listening?
 
         func resume() {
             timer?.cancel()
-            if let stop { stop.gate.removeHandler(stop.token) }
+            stop?.forget()
             continuation.resume()
         }
     }
@@ -66,42 +92,62 @@ public final class TaskWakeup: Sendable {
     /// A waiter is one continuation with a timer and a handler on `stop`, not a task group of three
     /// child tasks: with 10 000 idle workers waiting, every byte per waiter counts (issue 10, part 4).
     public func wait(after generation: UInt64, timeout: Duration, unless stop: Gate? = nil) async {
-        let id = state.withLock { state -> UInt64 in
-            state.nextWaiter &+= 1
-            return state.nextWaiter
-        }
+        let id = nextWaiter()
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { state -> Bool in
-                    if state.generation != generation || Task.isCancelled { return true }
-                    state.waiters[id] = Waiter(continuation: continuation)
-                    return false
-                }
-                if resumeNow {
-                    continuation.resume()
-                    return
-                }
-                // Registered first, armed next: whatever fires first finds the continuation in place.
-                // A timer of the event loops' (an entry in their queue of scheduled tasks), not a
-                // Dispatch timer source per waiter, which cost ~2 KiB each (heaptrack, issue 10, part 4).
-                let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
-                    in: .nanoseconds(Int64(Self.nanoseconds(timeout)))
-                ) { [self] in resume(id) }
-                let token = stop?.onOpen { [self] in resume(id) }
-                let stillWaiting = state.withLock { state -> Bool in
-                    guard state.waiters[id] != nil else { return false }
-                    state.waiters[id]?.timer = timer
-                    if let stop, let token { state.waiters[id]?.stop = (stop, token) }
-                    return true
-                }
-                if !stillWaiting {
-                    // Resumed while being armed: undo what the waiter did not get to hold.
-                    timer.cancel()
-                    if let stop, let token { stop.removeHandler(token) }
-                }
+                enqueue(id, continuation, after: generation, timeout: timeout, stop: stop.map(Stop.gate))
             }
         } onCancel: {
             resume(id)
+        }
+    }
+
+    /// Registers `continuation`, to be resumed when the generation differs from `generation`, after `timeout`,
+    /// or when `stop` comes, whichever comes first (at once if the task is cancelled already). Lets a caller
+    /// wait in its own frame, without the frames of ``wait(after:timeout:unless:)`` (decision 0019).
+    func enqueue(
+        _ continuation: CheckedContinuation<Void, Never>, after generation: UInt64, timeout: Duration, stop: Stop?
+    ) {
+        enqueue(nextWaiter(), continuation, after: generation, timeout: timeout, stop: stop)
+    }
+
+    private func nextWaiter() -> UInt64 {
+        state.withLock { state -> UInt64 in
+            state.nextWaiter &+= 1
+            return state.nextWaiter
+        }
+    }
+
+    private func enqueue(
+        _ id: UInt64, _ continuation: CheckedContinuation<Void, Never>, after generation: UInt64, timeout: Duration,
+        stop: Stop?
+    ) {
+        let resumeNow = state.withLock { state -> Bool in
+            if state.generation != generation || Task.isCancelled { return true }
+            state.waiters[id] = Waiter(continuation: continuation)
+            return false
+        }
+        if resumeNow {
+            continuation.resume()
+            return
+        }
+        // Registered first, armed next: whatever fires first finds the continuation in place.
+        // A timer of the event loops' (an entry in their queue of scheduled tasks), not a
+        // Dispatch timer source per waiter, which cost ~2 KiB each (heaptrack, issue 10, part 4).
+        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(
+            in: .nanoseconds(Int64(Self.nanoseconds(timeout)))
+        ) { [self] in resume(id) }
+        let listening = stop?.listen { [self] in resume(id) }
+        let stillWaiting = state.withLock { state -> Bool in
+            guard state.waiters[id] != nil else { return false }
+            state.waiters[id]?.timer = timer
+            state.waiters[id]?.stop = listening
+            return true
+        }
+        if !stillWaiting {
+            // Resumed while being armed: undo what the waiter did not get to hold.
+            timer.cancel()
+            listening?.forget()
         }
     }
 

@@ -180,6 +180,36 @@ struct ParkedLongPollTests {
         }
     }
 
+    /// ``EmptyLookTests`` "a task another transaction held locked …" over a real socket, where the wait sleeps
+    /// parked in the connection's task (``LongPollWait/sleepParked(client:)``); with the check off the poll
+    /// waits out its 3 s and leases nothing.
+    @Test(
+        "over a real socket, a parked POST /v1/leases gets a task another transaction held locked and left queued, without a signal",
+        arguments: [true, false])
+    func lockedRowsOverHTTP(checked: Bool) async throws {
+        var policy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600)
+        policy.retryLockedLooks = checked
+        try await CoordinatorHarness.run(policy: policy, testing: .live) { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            let worker = try await harness.worker(name: "parked")
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 1), key: researcher)
+            try await EmptyLookTests.waitForSignals(harness, 2)
+            try await Task.sleep(for: .milliseconds(200))
+            let signals = harness.services.wakeup.signalCount
+            let lock = try await RowLock.hold(harness, "SELECT id FROM tasks WHERE state = 'queued' FOR UPDATE")
+            let poll = Task { () -> LeaseResponse in
+                try await harness.call(.post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 1, wait: checked ? 20 : 3))
+            }
+            try await Self.waitForSleepers(harness.services.wakeup, 1)
+            try await lock.release()
+            let answer = try await poll.value
+            #expect(harness.services.wakeup.signalCount == signals, "no signal ended the poll")
+            #expect(answer.leases.count == (checked ? 1 : 0))
+        }
+    }
+
     @Test("a cycle records its results, sleeps parked, and answers their receipts with the task found after the wait")
     func cycleWokenOverHTTP() async throws {
         try await CoordinatorHarness.run { harness in

@@ -24,6 +24,12 @@ public struct LongPollWait: Sendable {
         .milliseconds(min(1000, 25 << min(max(looks - 1, 0), 6)))
     }
 
+    /// How long to sleep from now: until the deadline, or shortly after a look that met locked rows.
+    private func remaining() -> Duration {
+        let remaining = deadline - ContinuousClock.now
+        return lockedLooks > 0 ? min(remaining, Self.lockedRetryDelay(after: lockedLooks)) : remaining
+    }
+
     /// Returns when a signal came after the look, the wait ran out, the client went (`client`, when the
     /// server watches it), the coordinator started shutting down, or the task was cancelled.
     public func sleep(client: ClientConnection?) async {
@@ -32,8 +38,7 @@ public struct LongPollWait: Sendable {
         defer { if let onClose { client?.removeHandler(onClose) } }
         CoordinatorMetrics.longPollWaiting(1)
         defer { CoordinatorMetrics.longPollWaiting(-1) }
-        var remaining = deadline - ContinuousClock.now
-        if lockedLooks > 0 { remaining = min(remaining, Self.lockedRetryDelay(after: lockedLooks)) }
+        let remaining = remaining()
         await withGracefulShutdownHandler {
             await wakeup.wait(after: generation, timeout: remaining, unless: stop)
         } onGracefulShutdown: {
@@ -48,7 +53,7 @@ public struct LongPollWait: Sendable {
     /// ends the wait as the client's going does.
     func sleepParked(client: ClientConnection) async {
         CoordinatorMetrics.longPollWaiting(1)
-        let remaining = deadline - ContinuousClock.now
+        let remaining = remaining()
         await withCheckedContinuation { continuation in
             wakeup.enqueue(continuation, after: generation, timeout: remaining, stop: .client(client))
         }

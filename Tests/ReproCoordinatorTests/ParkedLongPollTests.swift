@@ -199,8 +199,9 @@ struct ParkedLongPollTests {
             try await Task.sleep(for: .milliseconds(200))
             let signals = harness.services.wakeup.signalCount
             let lock = try await RowLock.hold(harness, "SELECT id FROM tasks WHERE state = 'queued' FOR UPDATE")
+            let request = LeaseRequest(max: 1, wait: checked ? 20 : 3)
             let poll = Task { () -> LeaseResponse in
-                try await harness.call(.post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 1, wait: checked ? 20 : 3))
+                try await harness.call(.post, "/v1/leases", key: worker.token, json: request)
             }
             try await Self.waitForSleepers(harness.services.wakeup, 1)
             try await lock.release()

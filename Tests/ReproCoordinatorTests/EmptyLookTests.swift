@@ -126,16 +126,13 @@ struct EmptyLookTests {
         arguments: [true, false])
     func lockedRows(checked: Bool) async throws {
         try await CoordinatorHarness.run { harness in
+            try await Self.waitForSignals(harness, 1)  // the LISTEN connection is up
             let researcher = try await harness.key(.researcher)
             let bundle = try await harness.bundle(researcher: researcher)
             _ = try await harness.submit(Self.spec(harness, bundle: bundle), key: researcher)
             // The connection's signal and the submission's: none is left on its way to end the poll.
+            try await Self.waitForSignals(harness, 2)
             let wakeup = harness.services.wakeup
-            let deadline = ContinuousClock.now + .seconds(20)
-            while wakeup.signalCount < 2 && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            try await Task.sleep(for: .milliseconds(200))
             let signals = wakeup.signalCount
             var policy = LeasePolicy()
             policy.retryLockedLooks = checked
@@ -272,6 +269,9 @@ struct EmptyLookTests {
         // A long back-off, and time moved by SQL: nothing becomes due by itself, the reaper never runs.
         let policy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 3600, reaperIntervalSeconds: 3600)
         try await CoordinatorHarness.run(policy: policy) { harness in
+            // The LISTEN connection is up before anything notifies: a notification sent before it connects is
+            // not delivered (its connecting signal stands for it), and the count below would fall short.
+            try await Self.waitForSignals(harness, 1)
             let researcher = try await harness.key(.researcher)
             let bundle = try await harness.bundle(researcher: researcher)
             _ = try await harness.submit(Self.spec(harness, bundle: bundle, replicas: 2), key: researcher)

@@ -190,13 +190,13 @@ struct ParkedLongPollTests {
         var policy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 0.05, reaperIntervalSeconds: 3600)
         policy.retryLockedLooks = checked
         try await CoordinatorHarness.run(policy: policy, testing: .live) { harness in
+            try await EmptyLookTests.waitForSignals(harness, 1)  // the LISTEN connection is up
             let researcher = try await harness.key(.researcher)
             let bundle = try await harness.bundle(researcher: researcher)
             let worker = try await harness.worker(name: "parked")
             _ = try await harness.submit(
                 CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 1), key: researcher)
             try await EmptyLookTests.waitForSignals(harness, 2)
-            try await Task.sleep(for: .milliseconds(200))
             let signals = harness.services.wakeup.signalCount
             let lock = try await RowLock.hold(harness, "SELECT id FROM tasks WHERE state = 'queued' FOR UPDATE")
             let request = LeaseRequest(max: 1, wait: checked ? 20 : 3)

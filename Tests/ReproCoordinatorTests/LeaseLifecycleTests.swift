@@ -210,6 +210,51 @@ struct LeaseLifecycleTests {
         }
     }
 
+    /// A heartbeat the worker sent before its result was acknowledged, served after the result requeued the
+    /// task. With the statement as it was (any queued task naming the lease taken back) the task went back
+    /// to `leased` for a worker that was done with it, until its TTL ran out.
+    @Test(
+        "a heartbeat served after its lease's result requeued the task leaves it queued; the statement before did not",
+        arguments: [true, false])
+    func heartbeatAfterItsResult(current: Bool) async throws {
+        try await CoordinatorHarness.run { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 2), key: researcher)
+            let worker = try await harness.worker()
+            let queue = harness.services.queue
+            let leases = try await queue.lease(worker: worker.workerID, max: 2, memoryBytes: 8 << 30, gpus: 0)
+            try #require(leases.count == 2)
+            let lease = leases[0]
+            if current {
+                // What the heartbeat is for: a lease the reaper requeued (no result of it yet) is taken back.
+                let requeued = leases[1].taskID
+                try await harness.database.client.query(
+                    "UPDATE tasks SET state = 'queued', lease_expires_at = now() - interval '1 second' WHERE id = \(requeued)")
+                let beat = HeartbeatRequest.Beat(taskID: leases[1].taskID, leaseID: leases[1].leaseID, progress: nil)
+                let verdicts = try await queue.heartbeat(worker: worker.workerID, beats: [beat])
+                #expect(verdicts.map(\.action) == [.continue], "a requeued lease without a result is taken back")
+            }
+            let receipt = try await queue.record(results: [Self.result(lease, .failed)], worker: worker.workerID)[0]
+            #expect(receipt.taskState == .queued, "queued for its next attempt")
+            let beat = HeartbeatRequest.Beat(taskID: lease.taskID, leaseID: lease.leaseID, progress: nil)
+            if current {
+                let verdicts = try await queue.heartbeat(worker: worker.workerID, beats: [beat])
+                #expect(verdicts.map(\.action) == [.stop])
+            } else {
+                try await harness.database.client.query(
+                    """
+                    UPDATE tasks t SET lease_expires_at = now() + interval '30 seconds', state = 'leased'
+                    WHERE t.id = \(lease.taskID) AND t.lease_id = \(lease.leaseID) AND t.worker_id = \(worker.workerID)
+                      AND t.state IN ('leased', 'queued')
+                    """)
+            }
+            let rows = try await harness.database.client.query("SELECT state FROM tasks WHERE id = \(lease.taskID)")
+            for try await state in rows.decode(String.self) { #expect(state == (current ? "queued" : "leased")) }
+        }
+    }
+
     @Test("replicas of one seed go to distinct workers")
     func replicasOnDistinctWorkers() async throws {
         try await CoordinatorHarness.run { harness in

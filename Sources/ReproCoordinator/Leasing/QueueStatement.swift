@@ -111,16 +111,24 @@ struct WriteResultsStatement: QueueStatement {
 }
 
 /// Extends a worker's leases (``TaskQueue/heartbeat(worker:beats:)``).
+///
+/// A queued task still naming the lease is taken back only when no result of that lease is recorded: the
+/// reaper requeued it while the worker was still on it (its result waiting in the spool, issue 10 part 3).
+/// A task queued by the lease's own result (a failed or interrupted attempt, queued for its next one) keeps
+/// the lease id too, and a heartbeat sent before that result was acknowledged and served after it would
+/// otherwise put the task back to `leased` for a worker that is done with it (seen once: a worker stopped
+/// with SIGTERM left its two interrupted tasks leased until their TTL ran out).
 struct HeartbeatStatement: QueueStatement {
     typealias Row = PostgresRow
-    static let name = "repro_heartbeat_v1"
+    static let name = "repro_heartbeat_v2"
     static let sql = """
         UPDATE tasks t
         SET lease_expires_at = now() + make_interval(secs => $1), state = 'leased',
             progress = NULLIF(h.progress, ''), updated_at = now()
         FROM unnest($2::bigint[], $3::uuid[], $4::text[]) AS h(task_id, lease_id, progress)
         WHERE t.id = h.task_id AND t.lease_id = h.lease_id AND t.worker_id = $5
-          AND t.state IN ('leased', 'queued')
+          AND (t.state = 'leased'
+               OR (t.state = 'queued' AND NOT EXISTS (SELECT FROM runs r WHERE r.lease_id = h.lease_id)))
         RETURNING t.id, t.lease_expires_at
         """
     let ttlSeconds: Double

@@ -242,6 +242,7 @@ struct LeaseLifecycleTests {
             if current {
                 let verdicts = try await queue.heartbeat(worker: worker.workerID, beats: [beat])
                 #expect(verdicts.map(\.action) == [.stop])
+                #expect(verdicts.first?.reason == "the lease has ended: its result is recorded or it was handed back")
             } else {
                 try await harness.database.client.query(
                     """

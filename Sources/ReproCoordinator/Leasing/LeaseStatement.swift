@@ -78,6 +78,18 @@ struct LeaseStatement: QueueStatement {
                              WHERE me.id = $4)))))
         """
 
+    /// The parameters $1–$4 of ``fits``, room left for `capacity` in all.
+    static func fitsBindings(
+        worker: UUID, memoryBytes: Int64, gpus: Int, allowNetwork: Bool, capacity: Int
+    ) -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: capacity)
+        bindings.append(Int64(gpus))
+        bindings.append(memoryBytes)
+        bindings.append(allowNetwork)
+        bindings.append(worker)
+        return bindings
+    }
+
     /// What the `leased` step of a lease statement returns.
     static let leasedColumns = """
         t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts, t.arguments,
@@ -100,11 +112,8 @@ struct LeaseStatement: QueueStatement {
         """
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 7)
-        bindings.append(Int64(gpus))
-        bindings.append(memoryBytes)
-        bindings.append(allowNetwork)
-        bindings.append(worker)
+        var bindings = Self.fitsBindings(
+            worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, capacity: 7)
         bindings.append(Int64(max * 2))
         bindings.append(Int64(max))
         bindings.append(ttlSeconds)

@@ -23,11 +23,7 @@ struct LockedLookStatement: QueueStatement {
     let allowNetwork: Bool
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 4)
-        bindings.append(Int64(gpus))
-        bindings.append(memoryBytes)
-        bindings.append(allowNetwork)
-        bindings.append(worker)
-        return bindings
+        LeaseStatement.fitsBindings(
+            worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, capacity: 4)
     }
 }

@@ -119,6 +119,9 @@ public struct TaskQueue: Sendable {
                 case "cancelled": reasons[id] = "the study was cancelled"
                 case "succeeded": reasons[id] = "the task already has an accepted result"
                 case "failed": reasons[id] = "the task failed for good"
+                // Not taken back: this lease's result is recorded (the task waits for its next attempt), or the
+                // lease was handed back.
+                case "queued": reasons[id] = "the lease has ended: its result is recorded or it was handed back"
                 default: reasons[id] = "the lease was lost: it expired and the task was leased again"
                 }
             }

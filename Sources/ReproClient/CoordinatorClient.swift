@@ -90,7 +90,14 @@ public struct CoordinatorClient: Sendable {
         _ method: HTTPMethod, _ path: String, json: (some Encodable)? = Optional<String>.none,
         as type: Answer.Type = Answer.self, timeout: TimeAmount = .seconds(60)
     ) async throws -> Answer {
-        let body = try json.map { try WireCoding.encoder().encode($0) }
+        try await call(method, path, body: try json.map { try WireCoding.encoder().encode($0) }, as: type, timeout: timeout)
+    }
+
+    /// Sends a JSON body already encoded (``JSONWriter``, on the worker's cycle) and decodes a JSON answer.
+    public func call<Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Data?, as type: Answer.Type = Answer.self,
+        timeout: TimeAmount = .seconds(60)
+    ) async throws -> Answer {
         let data = try await send(method, path, body: body, timeout: timeout)
         do {
             return try WireCoding.decoder().decode(Answer.self, from: data)
@@ -160,7 +167,7 @@ extension CoordinatorClient {
     ) async throws -> CycleResponse {
         try await call(
             .POST, "/v1/leases/cycle",
-            json: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork, held: held),
+            body: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork, held: held).jsonData(),
             timeout: .seconds(Int64(wait) + 30))
     }
 
@@ -171,7 +178,8 @@ extension CoordinatorClient {
 
     /// Sends results; one receipt each.
     public func submitResults(_ results: [TaskResult]) async throws -> [ResultReceipt] {
-        try await call(.POST, "/v1/results", json: ResultBatch(results: results), as: ResultBatchReceipt.self).results
+        try await call(.POST, "/v1/results", body: ResultBatch(results: results).jsonData(), as: ResultBatchReceipt.self)
+            .results
     }
 }
 

@@ -215,8 +215,16 @@ struct LeaseBenchCommand: AsyncParsableCommand {
         }
         try await Task.sleep(for: .milliseconds(1500))
         let commitsAfter = try await database.committedTransactions()
-        let status = try await CoordinatorClient(baseURL: setup.baseURL, key: setup.researcherKey, http: http)
-            .study(setup.studyID)
+        let researcher = CoordinatorClient(baseURL: setup.baseURL, key: setup.researcherKey, http: http)
+        var status = try await researcher.study(setup.studyID)
+        // When the last results were recorded by several transactions at once, none of them may have folded the
+        // study's closures, and the reaper's next pass (every 5 s) completes the study (decision 0017).
+        var waited = 0
+        while target == tasks, status.state == .running, status.tasks.succeeded == tasks, waited < 20 {
+            try await Task.sleep(for: .milliseconds(500))
+            waited += 1
+            status = try await researcher.study(setup.studyID)
+        }
         guard target < tasks || (status.tasks.succeeded == tasks && status.state == .completed) else {
             throw BenchError("the study ended \(status.state) with \(status.tasks.succeeded) of \(tasks) tasks succeeded")
         }

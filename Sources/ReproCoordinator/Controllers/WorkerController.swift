@@ -227,7 +227,7 @@ struct WorkerController: Sendable {
         logLeases(leases, logger: logger)
         let answer = CycleResponse(
             results: receipts, lease: LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds))
-        return try handingBackOnFailure(try WireCoding.encoder().encode(answer), leases: leases, worker: worker)
+        return try handingBackOnFailure(try answer.jsonData(), leases: leases, worker: worker)
     }
 
     /// At most ``TaskQueue/maxHeld`` lease ids in `held`.
@@ -266,7 +266,7 @@ struct WorkerController: Sendable {
         logLeases(leases, logger: logger)
         let answer = LeaseResponse(leases: leases, heartbeatIntervalSeconds: policy.heartbeatIntervalSeconds)
         guard !leases.isEmpty else { return try Response.json(answer) }
-        return try handingBackOnFailure(try WireCoding.encoder().encode(answer), leases: leases, worker: worker)
+        return try handingBackOnFailure(try answer.jsonData(), leases: leases, worker: worker)
     }
 
     func logLeases(_ leases: [TaskLease], logger: Logger) {
@@ -320,7 +320,7 @@ struct WorkerController: Sendable {
             try Self.validate(result, path: "results[\(index)]")
         }
         let receipts = try await queue.record(results: body.results, worker: worker)
-        return try .json(ResultBatchReceipt(results: receipts))
+        return .json(data: ResultBatchReceipt(results: receipts).jsonData())
     }
 
     /// One result: 200 with its receipt, or 409 when the lease was lost.

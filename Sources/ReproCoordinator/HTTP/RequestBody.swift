@@ -144,7 +144,11 @@ extension Response {
     /// A JSON response encoded with the wire coders.
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         // A non-finite number the statistics missed becomes null rather than a 500 for good.
-        let data = try WireCoding.encodeNullingNonFinite(value).data
+        json(data: try WireCoding.encodeNullingNonFinite(value).data, status: status)
+    }
+
+    /// A JSON answer already encoded (``JSONWriter``, on the worker's hot path).
+    public static func json(data: Data, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -26,6 +26,32 @@ extension QueueStatement {
     }
 }
 
+/// A result batch's closures of one study (``TaskQueue/closeTasks(study:count:on:)``): appends them and reads
+/// the study's open tasks left and whether it grows. Prepared, as the rest of the cycle: as an unnamed
+/// statement it was planned on every result batch.
+struct CloseTasksStatement: QueueStatement {
+    typealias Row = PostgresRow
+    static let name = "repro_close_tasks_v1"
+    static let sql = """
+        WITH added AS (
+            INSERT INTO study_closures (study_id, closed) VALUES ($1, $2) RETURNING closed
+        )
+        SELECT s.open_tasks - (SELECT closed FROM added)
+               - coalesce((SELECT sum(c.closed) FROM study_closures c WHERE c.study_id = s.id), 0)::int,
+               s.adaptive_growing > 0
+        FROM studies s WHERE s.id = $1 AND s.state = 'running'
+        """
+    let study: UUID
+    let count: Int
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 2)
+        bindings.append(study)
+        bindings.append(count)
+        return bindings
+    }
+}
+
 /// Locks a result batch's task rows in id order and reads them (``TaskQueue/record(results:worker:)``).
 struct LockTasksStatement: QueueStatement {
     typealias Row = PostgresRow

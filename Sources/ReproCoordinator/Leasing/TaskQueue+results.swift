@@ -109,15 +109,12 @@ extension TaskQueue {
     }
 
     /// Inserts the plan's runs and their metrics and applies its task changes: one statement. Runs and
-    /// task changes travel as JSON arrays (nullable columns stay simple); metrics as parallel arrays
-    /// joined to the inserted runs by lease id.
+    /// task changes travel as JSON arrays (nullable columns stay simple), written by ``ResultPlan/runsJSON()``
+    /// and ``ResultPlan/changesJSON()``; metrics as parallel arrays joined to the inserted runs by lease id.
     private func write(_ plan: ResultPlan, on connection: PostgresConnection) async throws {
         guard !plan.runs.isEmpty || !plan.changes.isEmpty else { return }
-        let encoder = JSONEncoder()
-        let runs = String(decoding: try encoder.encode(plan.runs), as: UTF8.self)
-        let changes = String(decoding: try encoder.encode(plan.changes.values.sorted { $0.id < $1.id }), as: UTF8.self)
         try await WriteResultsStatement(
-            runs: runs, worker: plan.worker, changes: changes, metricLeases: plan.metricLeases,
+            runs: plan.runsJSON(), worker: plan.worker, changes: plan.changesJSON(), metricLeases: plan.metricLeases,
             metricNames: plan.metricNames, metricValues: plan.metricValues
         ).run(on: connection, prepared: policy.preparedStatements, logger: logger)
     }
@@ -133,16 +130,8 @@ extension TaskQueue {
     /// flight beside it closed, a few batches, so it completes the study before its answer is sent. When more
     /// than the threshold were closing at once, the reaper's next pass completes it (``foldPendingClosures(on:)``).
     func closeTasks(study: UUID, count: Int, on connection: PostgresConnection) async throws {
-        let rows = try await connection.query(
-            """
-            WITH added AS (
-                INSERT INTO study_closures (study_id, closed) VALUES (\(study), \(count)) RETURNING closed
-            )
-            SELECT s.open_tasks - (SELECT closed FROM added)
-                   - coalesce((SELECT sum(c.closed) FROM study_closures c WHERE c.study_id = s.id), 0)::int,
-                   s.adaptive_growing > 0
-            FROM studies s WHERE s.id = \(study) AND s.state = 'running'
-            """, logger: logger)
+        let rows = try await CloseTasksStatement(study: study, count: count)
+            .run(on: connection, prepared: policy.preparedStatements, logger: logger)
         var fold = false
         for try await (open, growing) in rows.decode((Int, Bool).self) {
             fold = open <= policy.closureFoldThreshold || growing

@@ -75,11 +75,11 @@ public struct TaskQueue: Sendable {
                 studies[row.2] = (job, manifest, signature)
             }
             guard let study = studies[row.2] else { continue }
-            // Built from the manifest (tasks store no command since migration 0011); a stored command is
-            // used only for tasks of studies stored before manifests existed.
-            let stored = try row.8.map { try decoder.decode([String].self, from: Data($0.utf8)) }
+            // Tasks store no command since migration 0011: the worker rebuilds it from the signed manifest, and
+            // the answer leaves it out when there is one (decision 0014), so it is not built here either. A
+            // stored command is read only for tasks of studies stored before manifests existed.
             let arguments =
-                study.manifest?.arguments(seed: row.4, dataset: row.3, configuration: row.5) ?? stored ?? []
+                study.manifest != nil ? [] : try row.8.map { try decoder.decode([String].self, from: Data($0.utf8)) } ?? []
             leases.append(
                 TaskLease(
                     taskID: row.0, leaseID: row.1, studyID: row.2, dataset: row.3, seed: row.4, configuration: row.5,

@@ -38,7 +38,9 @@ enum CommandTemplate {
 
     /// The argument with known placeholders replaced; unknown ones are left as written.
     static func substitute(_ argument: String, values: [String: String]) -> String {
-        segments(of: argument).map { segment in
+        // Most arguments hold no placeholder; a worker rebuilds every leased task's command (issue 16).
+        guard argument.utf8.contains(UInt8(ascii: "{")) else { return argument }
+        return segments(of: argument).map { segment in
             switch segment {
             case .literal(let text): String(text)
             case .placeholder(let name): values[String(name)] ?? "{\(name)}"

@@ -171,7 +171,9 @@ public struct TaskLease: Codable, Sendable, Equatable {
     public var configuration: String?
     public var replica: Int
     public var attempt: Int
-    /// The command with `{seed}`, `{dataset}` and configuration placeholders already substituted.
+    /// The command with `{seed}`, `{dataset}` and configuration placeholders already substituted. The worker
+    /// rebuilds it from the signed ``manifest`` when there is one; on the coordinator it is then left empty,
+    /// as the answer does not carry it (decision 0014).
     public var arguments: [String]
     public var job: JobSpec
     public var leaseExpiresAt: Date

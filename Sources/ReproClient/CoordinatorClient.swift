@@ -100,7 +100,7 @@ public struct CoordinatorClient: Sendable {
     ) async throws -> Answer {
         let data = try await send(method, path, body: body, timeout: timeout)
         do {
-            return try WireCoding.decoder().decode(Answer.self, from: data)
+            return try WireCoding.decode(Answer.self, from: data)
         } catch {
             throw CoordinatorClientError.transport("the coordinator's answer to \(path) could not be read: \(error)")
         }

@@ -48,7 +48,7 @@ public enum RequestBody {
     static func decode<T: Decodable>(_ type: T.Type, from data: Data, allowNUL: Bool) throws -> T {
         let value: T
         do {
-            value = try WireCoding.decoder().decode(T.self, from: data)
+            value = try WireCoding.decode(T.self, from: data)
         } catch let error as DecodingError {
             throw problem(for: error)
         }

@@ -98,13 +98,22 @@ public struct JSONWriter {
         needsComma = true
     }
 
-    /// A date as the `.iso8601` strategy writes it: UTC, whole seconds (the fraction dropped), `Z`.
+    /// A date as the `.iso8601` strategy writes it: UTC, whole seconds (the fraction dropped), `Z`. Years
+    /// 1600–9999 are written here, others by Foundation.
     public mutating func date(_ value: Date) {
         separate()
         let seconds = Int64(value.timeIntervalSince1970.rounded(.down))
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = Int(seconds - days * 86_400)
         let (year, month, day) = Self.civilDate(daysSinceEpoch: days)
+        guard (1600...9999).contains(year) else {
+            // Foundation's calendar is Julian before October 1582; such a date is Foundation's to write.
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: Date.ISO8601FormatStyle().format(value).utf8)
+            bytes.append(UInt8(ascii: "\""))
+            needsComma = true
+            return
+        }
         bytes.append(UInt8(ascii: "\""))
         appendDigits(Int(year), width: 4)
         bytes.append(UInt8(ascii: "-"))

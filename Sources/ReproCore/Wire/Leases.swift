@@ -281,8 +281,13 @@ public struct LeaseResponse: Codable, Sendable {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         heartbeatIntervalSeconds = try container.decode(Double.self, forKey: .heartbeatIntervalSeconds)
         let shared = try container.decodeIfPresent([StudyJob].self, forKey: .studies) ?? []
+        leases = try Self.leases(try container.decode([WireLease].self, forKey: .leases), shared: shared)
+    }
+
+    /// Whole leases from their wire form and their studies' shared parts (also ``scanned(from:)``'s).
+    static func leases(_ wires: [WireLease], shared: [StudyJob]) throws -> [TaskLease] {
         let byStudy = Dictionary(shared.map { ($0.studyID, $0) }, uniquingKeysWith: { first, _ in first })
-        leases = try container.decode([WireLease].self, forKey: .leases).enumerated().map { index, wire in
+        return try wires.enumerated().map { index, wire in
             let study = byStudy[wire.studyID]
             guard let job = wire.job ?? study?.job else {
                 throw DecodingError.dataCorrupted(

@@ -31,6 +31,15 @@ public enum WireCoding {
         }
     }
 
+    /// Decodes `type` from JSON as ``decoder()`` does; the cycle's bodies (``WireScannable``) are read by
+    /// their fast path first (``JSONScanner``, issue 16), which leaves anything unusual to that decoder.
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        if let scannable = type as? any WireScannable.Type, let value = scannable.scanned(from: data) as? T {
+            return value
+        }
+        return try decoder().decode(type, from: data)
+    }
+
     /// A decoder matching ``encoder()``; accepts dates with or without fractional seconds.
     public static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()

@@ -131,15 +131,7 @@ extension ResultBatchReceipt: WireScannable {
 }
 
 extension JSONScanner {
-    mutating func uuids() -> [UUID]? {
-        var items: [UUID] = []
-        let read = array { scanner in
-            guard let item = scanner.uuid() else { return false }
-            items.append(item)
-            return true
-        }
-        return read ? items : nil
-    }
+    mutating func uuids() -> [UUID]? { elements { $0.uuid() } }
 
     /// An optional member's value: `.some(nil)` for `null`, nil when it is neither null nor what `read` reads.
     mutating func optional<T>(_ read: (inout JSONScanner) -> T?) -> T?? {
@@ -161,15 +153,7 @@ extension JSONScanner {
         return done ? members : nil
     }
 
-    mutating func results() -> [TaskResult]? {
-        var results: [TaskResult] = []
-        let read = array { scanner in
-            guard let result = scanner.result() else { return false }
-            results.append(result)
-            return true
-        }
-        return read ? results : nil
-    }
+    mutating func results() -> [TaskResult]? { elements { $0.result() } }
 
     /// One `TaskResult`, as its synthesized `Decodable` reads it: optional members may be `null`.
     mutating func result() -> TaskResult? {
@@ -231,44 +215,42 @@ extension JSONScanner {
             params: params)
     }
 
-    mutating func receipts() -> [ResultReceipt]? {
-        var receipts: [ResultReceipt] = []
-        let read = array { scanner in
-            var taskID: Int64?
-            var leaseID: UUID?
-            var status: ResultReceipt.Status?
-            var state: TaskState?
-            var detail: String?
-            var seen = SeenMembers()
-            let read = scanner.object { scanner, key in
-                if JSONScanner.key(key, is: "task_id") {
-                    guard seen.first(0), let value = scanner.int64() else { return false }
-                    taskID = value
-                } else if JSONScanner.key(key, is: "lease_id") {
-                    guard seen.first(1), let value = scanner.uuid() else { return false }
-                    leaseID = value
-                } else if JSONScanner.key(key, is: "status") {
-                    guard seen.first(2), let value = scanner.string().flatMap(ResultReceipt.Status.init(rawValue:)) else {
-                        return false
-                    }
-                    status = value
-                } else if JSONScanner.key(key, is: "task_state") {
-                    guard seen.first(3), let value = scanner.optional({ $0.string().flatMap(TaskState.init(rawValue:)) })
-                    else { return false }
-                    state = value
-                } else if JSONScanner.key(key, is: "detail") {
-                    guard seen.first(4), let value = scanner.optional({ $0.string() }) else { return false }
-                    detail = value
-                } else {
+    mutating func receipts() -> [ResultReceipt]? { elements { $0.receipt() } }
+
+    /// One `ResultReceipt`, as its synthesized `Decodable` reads it.
+    mutating func receipt() -> ResultReceipt? {
+        var taskID: Int64?
+        var leaseID: UUID?
+        var status: ResultReceipt.Status?
+        var state: TaskState?
+        var detail: String?
+        var seen = SeenMembers()
+        let read = object { scanner, key in
+            if JSONScanner.key(key, is: "task_id") {
+                guard seen.first(0), let value = scanner.int64() else { return false }
+                taskID = value
+            } else if JSONScanner.key(key, is: "lease_id") {
+                guard seen.first(1), let value = scanner.uuid() else { return false }
+                leaseID = value
+            } else if JSONScanner.key(key, is: "status") {
+                guard seen.first(2), let value = scanner.string().flatMap(ResultReceipt.Status.init(rawValue:)) else {
                     return false
                 }
-                return true
+                status = value
+            } else if JSONScanner.key(key, is: "task_state") {
+                guard seen.first(3), let value = scanner.optional({ $0.string().flatMap(TaskState.init(rawValue:)) })
+                else { return false }
+                state = value
+            } else if JSONScanner.key(key, is: "detail") {
+                guard seen.first(4), let value = scanner.optional({ $0.string() }) else { return false }
+                detail = value
+            } else {
+                return false
             }
-            guard read, let taskID, let leaseID, let status else { return false }
-            receipts.append(ResultReceipt(taskID: taskID, leaseID: leaseID, status: status, taskState: state, detail: detail))
             return true
         }
-        return read ? receipts : nil
+        guard read, let taskID, let leaseID, let status else { return nil }
+        return ResultReceipt(taskID: taskID, leaseID: leaseID, status: status, taskState: state, detail: detail)
     }
 
     /// The members of a lease answer (and `other` members, a cycle's `results`): leases in their wire form,
@@ -305,76 +287,64 @@ extension JSONScanner {
 
     /// Leases in their current wire form; one carrying its job, manifest or signature (the older form) is
     /// left to `JSONDecoder`.
-    mutating func wireLeases() -> [LeaseResponse.WireLease]? {
-        var leases: [LeaseResponse.WireLease] = []
-        let read = array { scanner in
-            var taskID: Int64?
-            var leaseID: UUID?
-            var studyID: UUID?
-            var dataset: String?
-            var seed: Int64?
-            var configuration: String?
-            var replica: Int?
-            var attempt: Int?
-            var arguments: [String]?
-            var expires: Date?
-            var seen = SeenMembers()
-            let read = scanner.object { scanner, key in
-                if JSONScanner.key(key, is: "task_id") {
-                    guard seen.first(0), let value = scanner.int64() else { return false }
-                    taskID = value
-                } else if JSONScanner.key(key, is: "lease_id") {
-                    guard seen.first(1), let value = scanner.uuid() else { return false }
-                    leaseID = value
-                } else if JSONScanner.key(key, is: "study_id") {
-                    guard seen.first(2), let value = scanner.uuid() else { return false }
-                    studyID = value
-                } else if JSONScanner.key(key, is: "dataset") {
-                    guard seen.first(3), let value = scanner.string() else { return false }
-                    dataset = value
-                } else if JSONScanner.key(key, is: "seed") {
-                    guard seen.first(4), let value = scanner.int64() else { return false }
-                    seed = value
-                } else if JSONScanner.key(key, is: "configuration") {
-                    guard seen.first(5), let value = scanner.optional({ $0.string() }) else { return false }
-                    configuration = value
-                } else if JSONScanner.key(key, is: "replica") {
-                    guard seen.first(6), let value = scanner.int() else { return false }
-                    replica = value
-                } else if JSONScanner.key(key, is: "attempt") {
-                    guard seen.first(7), let value = scanner.int() else { return false }
-                    attempt = value
-                } else if JSONScanner.key(key, is: "arguments") {
-                    guard seen.first(8), let value = scanner.optional({ $0.strings() }) else { return false }
-                    arguments = value
-                } else if JSONScanner.key(key, is: "lease_expires_at") {
-                    guard seen.first(9), let value = scanner.date() else { return false }
-                    expires = value
-                } else {
-                    return false
-                }
-                return true
+    mutating func wireLeases() -> [LeaseResponse.WireLease]? { elements { $0.wireLease() } }
+
+    mutating func wireLease() -> LeaseResponse.WireLease? {
+        var taskID: Int64?
+        var leaseID: UUID?
+        var studyID: UUID?
+        var dataset: String?
+        var seed: Int64?
+        var configuration: String?
+        var replica: Int?
+        var attempt: Int?
+        var arguments: [String]?
+        var expires: Date?
+        var seen = SeenMembers()
+        let read = object { scanner, key in
+            if JSONScanner.key(key, is: "task_id") {
+                guard seen.first(0), let value = scanner.int64() else { return false }
+                taskID = value
+            } else if JSONScanner.key(key, is: "lease_id") {
+                guard seen.first(1), let value = scanner.uuid() else { return false }
+                leaseID = value
+            } else if JSONScanner.key(key, is: "study_id") {
+                guard seen.first(2), let value = scanner.uuid() else { return false }
+                studyID = value
+            } else if JSONScanner.key(key, is: "dataset") {
+                guard seen.first(3), let value = scanner.string() else { return false }
+                dataset = value
+            } else if JSONScanner.key(key, is: "seed") {
+                guard seen.first(4), let value = scanner.int64() else { return false }
+                seed = value
+            } else if JSONScanner.key(key, is: "configuration") {
+                guard seen.first(5), let value = scanner.optional({ $0.string() }) else { return false }
+                configuration = value
+            } else if JSONScanner.key(key, is: "replica") {
+                guard seen.first(6), let value = scanner.int() else { return false }
+                replica = value
+            } else if JSONScanner.key(key, is: "attempt") {
+                guard seen.first(7), let value = scanner.int() else { return false }
+                attempt = value
+            } else if JSONScanner.key(key, is: "arguments") {
+                guard seen.first(8), let value = scanner.optional({ $0.strings() }) else { return false }
+                arguments = value
+            } else if JSONScanner.key(key, is: "lease_expires_at") {
+                guard seen.first(9), let value = scanner.date() else { return false }
+                expires = value
+            } else {
+                return false
             }
-            guard read, let taskID, let leaseID, let studyID, let dataset, let seed, let replica, let attempt,
-                let expires
-            else { return false }
-            leases.append(
-                LeaseResponse.WireLease(
-                    taskID: taskID, leaseID: leaseID, studyID: studyID, dataset: dataset, seed: seed,
-                    configuration: configuration, replica: replica, attempt: attempt, arguments: arguments, job: nil,
-                    leaseExpiresAt: expires, manifest: nil, signature: nil))
             return true
         }
-        return read ? leases : nil
+        guard read, let taskID, let leaseID, let studyID, let dataset, let seed, let replica, let attempt,
+            let expires
+        else { return nil }
+        return LeaseResponse.WireLease(
+            taskID: taskID, leaseID: leaseID, studyID: studyID, dataset: dataset, seed: seed,
+            configuration: configuration, replica: replica, attempt: attempt, arguments: arguments, job: nil,
+            leaseExpiresAt: expires, manifest: nil, signature: nil)
     }
 
-    mutating func strings() -> [String]? {
-        var items: [String] = []
-        let read = array { scanner in
-            guard let item = scanner.string() else { return false }
-            items.append(item)
-            return true
-        }
-        return read ? items : nil
-    }
+    mutating func strings() -> [String]? { elements { $0.string() } }
 }

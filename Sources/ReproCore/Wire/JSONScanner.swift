@@ -44,6 +44,17 @@ public struct JSONScanner {
         return take(UInt8(ascii: "]"))
     }
 
+    /// Reads an array whose elements `read` reads; nil when one is not what it reads.
+    public mutating func elements<Element>(_ read: (inout JSONScanner) -> Element?) -> [Element]? {
+        var elements: [Element] = []
+        let done = array { scanner in
+            guard let element = read(&scanner) else { return false }
+            elements.append(element)
+            return true
+        }
+        return done ? elements : nil
+    }
+
     /// Consumes `null` if it comes next.
     public mutating func null() -> Bool {
         literal("null")
@@ -182,14 +193,7 @@ public struct JSONScanner {
                 return true
             }
             return read ? .object(members) : nil
-        case UInt8(ascii: "["):
-            var items: [JSONValue] = []
-            let read = array { scanner in
-                guard let item = scanner.value() else { return false }
-                items.append(item)
-                return true
-            }
-            return read ? .array(items) : nil
+        case UInt8(ascii: "["): return elements { $0.value() }.map(JSONValue.array)
         case UInt8(ascii: "\""): return string().map(JSONValue.string)
         case UInt8(ascii: "t"), UInt8(ascii: "f"): return bool().map(JSONValue.bool)
         case UInt8(ascii: "n"): return null() ? .null : nil

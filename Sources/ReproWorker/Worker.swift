@@ -407,7 +407,13 @@ public actor Worker {
             }
             return true
         } catch {
-            logger.warning("sending results failed; will retry", metadata: ["repro.error": "\(error)"])
+            if Task.isCancelled {
+                // The worker is stopping: its last flush already ran, and the spool loop was cancelled in the
+                // middle of a request. Not a fault; what is left stays in the spool for the next start.
+                logger.debug("sending results stopped by the worker's stop; they stay in the spool")
+            } else {
+                logger.warning("sending results failed; will retry", metadata: ["repro.error": "\(error)"])
+            }
             return false
         }
     }

@@ -97,6 +97,25 @@ struct JSONScannerTests {
         #expect(try WireCoding.decode(LeaseResponse.self, from: old).leases == WireCoding.decoder().decode(LeaseResponse.self, from: old).leases)
     }
 
+    @Test("a body nested a million deep is refused with JSONDecoder's error, not read until the stack overflows")
+    func deepNesting() throws {
+        // Within the 16 MiB a cycle request may have; the scanner recurses per level, so without its depth bound
+        // this test's process dies of a stack overflow instead of failing.
+        let lease = UUID()
+        let deep = String(repeating: "[", count: 1_000_000) + String(repeating: "]", count: 1_000_000)
+        let body = Data(
+            #"{"max":1,"wait":0,"results":[{"task_id":1,"lease_id":"\#(lease)","outcome":"succeeded","duration_seconds":1,"metrics":{},"fingerprint":\#(deep)}]}"#
+                .utf8)
+        #expect(CycleRequest.scanned(from: body) == nil)
+        #expect(throws: DecodingError.self) { try WireCoding.decode(CycleRequest.self, from: body) }
+        // Nesting within the bound is read fast.
+        let shallow = String(repeating: "[", count: JSONScanner.maxDepth - 3) + String(repeating: "]", count: JSONScanner.maxDepth - 3)
+        let fine = Data(
+            #"{"max":1,"wait":0,"results":[{"task_id":1,"lease_id":"\#(lease)","outcome":"succeeded","duration_seconds":1,"metrics":{},"fingerprint":\#(shallow)}]}"#
+                .utf8)
+        #expect(CycleRequest.scanned(from: fine) != nil)
+    }
+
     @Test("on thousands of mutated bodies the fast path never reads what JSONDecoder refuses, nor reads it otherwise")
     func mutations() throws {
         var generator = SystemRandomNumberGenerator()

@@ -11,6 +11,12 @@ import Foundation
 public struct JSONScanner {
     private let bytes: UnsafeRawBufferPointer
     private var index = 0
+    /// Objects and arrays open around the scanner. Reading recurses, and a worker's body may be 16 MiB: without
+    /// a bound, `[[[[…` would overflow the coordinator's stack. Deeper bodies go to `JSONDecoder`, which
+    /// refuses nesting past its own bound with an error.
+    private var depth = 0
+    /// Deeper than any body of the cycle (a fingerprint a few levels down in a result in a request).
+    public static let maxDepth = 32
 
     public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
@@ -26,7 +32,9 @@ public struct JSONScanner {
     /// with an escape matches no name) with the scanner at its value; `member` reads the value and answers
     /// false to give up.
     public mutating func object(_ member: (inout JSONScanner, UnsafeRawBufferPointer) -> Bool) -> Bool {
-        guard take(UInt8(ascii: "{")) else { return false }
+        guard depth < Self.maxDepth, take(UInt8(ascii: "{")) else { return false }
+        depth += 1
+        defer { depth -= 1 }
         if take(UInt8(ascii: "}")) { return true }
         repeat {
             guard let key = rawKey(), take(UInt8(ascii: ":")), member(&self, key) else { return false }
@@ -36,7 +44,9 @@ public struct JSONScanner {
 
     /// Reads an array, calling `element` with the scanner at each element.
     public mutating func array(_ element: (inout JSONScanner) -> Bool) -> Bool {
-        guard take(UInt8(ascii: "[")) else { return false }
+        guard depth < Self.maxDepth, take(UInt8(ascii: "[")) else { return false }
+        depth += 1
+        defer { depth -= 1 }
         if take(UInt8(ascii: "]")) { return true }
         repeat {
             guard element(&self) else { return false }

@@ -158,4 +158,56 @@ struct ResultBatchTests {
             }
         }
     }
+
+    @Test("every member of a result sent in a cycle reaches its run's and its task's columns")
+    func everyMemberStored() async throws {
+        // The runs and task changes travel to the result statement as JSON written by hand (decision 0020): a
+        // misspelt key would be NULL in its column without any error.
+        let policy = LeasePolicy(ttlSeconds: 30, backoffBaseSeconds: 60, reaperIntervalSeconds: 3600)
+        try await CoordinatorHarness.run(policy: policy) { harness in
+            let researcher = try await harness.key(.researcher)
+            let bundle = try await harness.bundle(researcher: researcher)
+            _ = try await harness.submit(
+                CoordinatorHarness.spec(bundle: bundle, datasets: ["digits"], seeds: 1), key: researcher)
+            let worker = try await harness.worker()
+            let leased: LeaseResponse = try await harness.call(
+                .post, "/v1/leases", key: worker.token, json: LeaseRequest(max: 1, wait: 0))
+            let lease = try #require(leased.leases.first)
+            let error = "exit status 3: \"quoted\" \\ é\n"
+            let fingerprint = JSONValue.object([
+                "python": .string("3.11"), "cpus": .number(2.5), "gpu": .null, "ok": .bool(false),
+                "packages": .array([.object(["name": .string("numpy")])]),
+            ])
+            let result = TaskResult(
+                taskID: lease.taskID, leaseID: lease.leaseID, outcome: .failed, exitCode: 3, durationSeconds: 12.25,
+                metrics: [:], error: error, logTail: "line\tone\nline two", fingerprint: fingerprint,
+                hardwareClass: "cpu-\u{1F600}")
+            let answer: CycleResponse = try await harness.call(
+                .post, "/v1/leases/cycle", key: worker.token, json: CycleRequest(results: [result], max: 0, wait: 0))
+            #expect(answer.results.first?.status == .recorded)
+
+            let fingerprintText = String(decoding: try WireCoding.encoder().encode(fingerprint), as: UTF8.self)
+            let rows = try await harness.database.client.query(
+                """
+                SELECT r.task_id, r.study_id = t.study_id, r.worker_id = \(worker.workerID), r.attempt, r.outcome, r.accepted,
+                       r.exit_code, r.duration_seconds, r.error, r.log_tail, r.fingerprint = \(fingerprintText)::jsonb,
+                       r.hardware_class, t.state, t.attempts, t.last_error, t.not_before > now() + interval '30 seconds'
+                FROM runs r JOIN tasks t ON t.id = r.task_id
+                WHERE r.lease_id = \(lease.leaseID)
+                """)
+            var found = false
+            for try await row in rows.decode(
+                (Int64, Bool, Bool, Int, String, Bool, Int?, Double, String?, String?, Bool?, String?, String, Int, String?, Bool)
+                    .self)
+            {
+                found = true
+                #expect(row.0 == lease.taskID && row.1 && row.2 && row.3 == 1)
+                #expect(row.4 == "failed" && !row.5 && row.6 == 3 && row.7 == 12.25)
+                #expect(row.8 == error && row.9 == "line\tone\nline two" && row.10 == true && row.11 == "cpu-\u{1F600}")
+                // Queued again, its attempt counted, its error kept, behind its back-off of about a minute.
+                #expect(row.12 == "queued" && row.13 == 1 && row.14 == error && row.15)
+            }
+            #expect(found)
+        }
+    }
 }

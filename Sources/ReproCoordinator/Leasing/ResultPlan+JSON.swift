@@ -2,9 +2,9 @@ import Foundation
 import ReproCore
 
 extension ResultPlan {
-    /// The runs to insert, as the JSON array the result statement reads with `jsonb_to_recordset` (the
-    /// members of ``NewRun``'s `Codable` form; a nil member is left out and reads as NULL). Written with
-    /// ``JSONWriter``: `JSONEncoder` was a tenth of the coordinator's time per result batch (issue 16).
+    /// The runs to insert, as the JSON array the result statement reads with `jsonb_to_recordset`: its keys are
+    /// the record's column names; a nil member is left out and reads as NULL. Written with ``JSONWriter``:
+    /// `JSONEncoder` was a tenth of the coordinator's time per result batch (issue 16).
     func runsJSON() -> String {
         var writer = JSONWriter(capacity: 64 + runs.count * 240)
         writer.beginArray()
@@ -50,7 +50,7 @@ extension ResultPlan {
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
-    /// The task changes in id order, as the JSON array the result statement reads (``TaskChange``'s members).
+    /// The task changes in id order, as the JSON array the result statement reads (keys: its record's columns).
     func changesJSON() -> String {
         var writer = JSONWriter(capacity: 64 + changes.count * 96)
         writer.beginArray()

@@ -25,9 +25,9 @@ struct ResultPlan {
         var worker: UUID
     }
 
-    /// A run to insert; encoded as one element of the JSON array the insert reads with
-    /// `jsonb_to_recordset` (absent keys are NULL).
-    struct NewRun: Encodable {
+    /// A run to insert: one element of the JSON array the insert reads with `jsonb_to_recordset`
+    /// (``runsJSON()``; a nil member is left out and reads as NULL).
+    struct NewRun {
         var taskID: Int64
         var studyID: UUID
         var leaseID: UUID
@@ -40,34 +40,16 @@ struct ResultPlan {
         var logTail: String?
         var fingerprint: JSONValue?
         var hardwareClass: String?
-
-        enum CodingKeys: String, CodingKey {
-            case taskID = "task_id"
-            case studyID = "study_id"
-            case leaseID = "lease_id"
-            case attempt, outcome, accepted
-            case exitCode = "exit_code"
-            case durationSeconds = "duration_seconds"
-            case error
-            case logTail = "log_tail"
-            case fingerprint
-            case hardwareClass = "hardware_class"
-        }
     }
 
-    /// A task's new state; `delaySeconds` is the back-off before a queued task may be leased again.
-    struct TaskChange: Encodable {
+    /// A task's new state (``changesJSON()``); `delaySeconds` is the back-off before a queued task may be
+    /// leased again.
+    struct TaskChange {
         var id: Int64
         var state: String
         var attempts: Int
         var lastError: String?
         var delaySeconds: Double
-
-        enum CodingKeys: String, CodingKey {
-            case id, state, attempts
-            case lastError = "last_error"
-            case delaySeconds = "delay"
-        }
     }
 
     let worker: UUID

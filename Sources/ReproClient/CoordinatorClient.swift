@@ -90,7 +90,8 @@ public struct CoordinatorClient: Sendable {
         _ method: HTTPMethod, _ path: String, json: (some Encodable)? = Optional<String>.none,
         as type: Answer.Type = Answer.self, timeout: TimeAmount = .seconds(60)
     ) async throws -> Answer {
-        try await call(method, path, body: try json.map { try WireCoding.encoder().encode($0) }, as: type, timeout: timeout)
+        let body = try json.map { try WireCoding.encoder().encode($0) }
+        return try await call(method, path, body: body, as: type, timeout: timeout)
     }
 
     /// Sends a JSON body already encoded (``JSONWriter``, on the worker's cycle) and decodes a JSON answer.
@@ -167,7 +168,8 @@ extension CoordinatorClient {
     ) async throws -> CycleResponse {
         try await call(
             .POST, "/v1/leases/cycle",
-            body: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork, held: held).jsonData(),
+            body: CycleRequest(results: results, max: max, wait: wait, allowNetwork: allowNetwork, held: held)
+                .jsonData(),
             timeout: .seconds(Int64(wait) + 30))
     }
 
@@ -178,8 +180,9 @@ extension CoordinatorClient {
 
     /// Sends results; one receipt each.
     public func submitResults(_ results: [TaskResult]) async throws -> [ResultReceipt] {
-        try await call(.POST, "/v1/results", body: ResultBatch(results: results).jsonData(), as: ResultBatchReceipt.self)
-            .results
+        let answer = try await call(
+            .POST, "/v1/results", body: ResultBatch(results: results).jsonData(), as: ResultBatchReceipt.self)
+        return answer.results
     }
 }
 

@@ -189,17 +189,18 @@ struct ResultBatchTests {
             let fingerprintText = String(decoding: try WireCoding.encoder().encode(fingerprint), as: UTF8.self)
             let rows = try await harness.database.client.query(
                 """
-                SELECT r.task_id, r.study_id = t.study_id, r.worker_id = \(worker.workerID), r.attempt, r.outcome, r.accepted,
-                       r.exit_code, r.duration_seconds, r.error, r.log_tail, r.fingerprint = \(fingerprintText)::jsonb,
+                SELECT r.task_id, r.study_id = t.study_id, r.worker_id = \(worker.workerID), r.attempt, r.outcome,
+                       r.accepted, r.exit_code, r.duration_seconds, r.error, r.log_tail, r.fingerprint = \(fingerprintText)::jsonb,
                        r.hardware_class, t.state, t.attempts, t.last_error, t.not_before > now() + interval '30 seconds'
                 FROM runs r JOIN tasks t ON t.id = r.task_id
                 WHERE r.lease_id = \(lease.leaseID)
                 """)
             var found = false
-            for try await row in rows.decode(
-                (Int64, Bool, Bool, Int, String, Bool, Int?, Double, String?, String?, Bool?, String?, String, Int, String?, Bool)
-                    .self)
-            {
+            typealias Row = (
+                Int64, Bool, Bool, Int, String, Bool, Int?, Double, String?, String?, Bool?, String?, String, Int, String?,
+                Bool
+            )
+            for try await row in rows.decode(Row.self) {
                 found = true
                 #expect(row.0 == lease.taskID && row.1 && row.2 && row.3 == 1)
                 #expect(row.4 == "failed" && !row.5 && row.6 == 3 && row.7 == 12.25)

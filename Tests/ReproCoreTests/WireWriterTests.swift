@@ -24,7 +24,8 @@ struct WireWriterTests {
                 ]),
                 hardwareClass: nil, params: ["lr": "0.1", "b": awkward]),
             TaskResult(
-                taskID: 3, leaseID: UUID(), outcome: .timedOut, exitCode: nil, durationSeconds: 0, metrics: ["x": .leastNonzeroMagnitude],
+                taskID: 3, leaseID: UUID(), outcome: .timedOut, exitCode: nil, durationSeconds: 0,
+                metrics: ["x": .leastNonzeroMagnitude],
                 error: "", logTail: nil, fingerprint: .array([]), hardwareClass: "", params: [:]),
         ]
     }
@@ -32,7 +33,8 @@ struct WireWriterTests {
     static func receipts() -> [ResultReceipt] {
         [
             ResultReceipt(taskID: 1, leaseID: UUID(), status: .accepted, taskState: .succeeded, detail: nil),
-            ResultReceipt(taskID: 2, leaseID: UUID(), status: .recorded, taskState: .queued, detail: "already received"),
+            ResultReceipt(
+                taskID: 2, leaseID: UUID(), status: .recorded, taskState: .queued, detail: "already received"),
             ResultReceipt(taskID: 3, leaseID: UUID(), status: .rejected, taskState: nil, detail: awkward),
         ]
     }
@@ -41,7 +43,9 @@ struct WireWriterTests {
         var leases = try LeaseWireTests.leases()
         // Dates with a fraction (dropped), before 1970, on a leap day and at the end of a century's year.
         let dates: [Double] = [1_800_000_000.789, -86_400.5, 951_782_400, 978_307_199, 4_107_542_399, 0]
-        for index in leases.indices { leases[index].leaseExpiresAt = Date(timeIntervalSince1970: dates[index % dates.count]) }
+        for index in leases.indices {
+            leases[index].leaseExpiresAt = Date(timeIntervalSince1970: dates[index % dates.count])
+        }
         leases[1].configuration = nil
         leases[2].dataset = awkward
         // A study stored before manifests: its command travels in each lease.
@@ -58,7 +62,8 @@ struct WireWriterTests {
     @Test("a cycle request, with and without held leases")
     func cycleRequest() throws {
         for held in [nil, [UUID(), UUID()], []] as [[UUID]?] {
-            let request = CycleRequest(results: Self.results(), max: 50, wait: 25.5, allowNetwork: held == nil, held: held)
+            let request = CycleRequest(
+                results: Self.results(), max: 50, wait: 25.5, allowNetwork: held == nil, held: held)
             Self.same(request.jsonData(), try WireCoding.encoder().encode(request))
         }
         let empty = CycleRequest(results: [], max: 0, wait: 0)
@@ -79,7 +84,9 @@ struct WireWriterTests {
             Self.same(try lease.jsonData(), try WireCoding.encoder().encode(lease))
             let cycle = CycleResponse(results: Self.receipts(), lease: lease)
             Self.same(try cycle.jsonData(), try WireCoding.encoder().encode(cycle))
-            #expect(try WireCoding.decoder().decode(CycleResponse.self, from: try cycle.jsonData()).lease.leases.count == slice.count)
+            #expect(
+                try WireCoding.decoder().decode(CycleResponse.self, from: try cycle.jsonData()).lease.leases.count
+                    == slice.count)
         }
     }
 

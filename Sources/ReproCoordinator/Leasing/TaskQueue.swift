@@ -79,7 +79,8 @@ public struct TaskQueue: Sendable {
             // the answer leaves it out when there is one (decision 0014), so it is not built here either. A
             // stored command is read only for tasks of studies stored before manifests existed.
             let arguments =
-                study.manifest != nil ? [] : try row.8.map { try decoder.decode([String].self, from: Data($0.utf8)) } ?? []
+                study.manifest != nil
+                ? [] : try row.8.map { try decoder.decode([String].self, from: Data($0.utf8)) } ?? []
             leases.append(
                 TaskLease(
                     taskID: row.0, leaseID: row.1, studyID: row.2, dataset: row.3, seed: row.4, configuration: row.5,

@@ -75,7 +75,9 @@ extension ResultBatch: WireScannable {
         scan(data) { scanner in
             var results: [TaskResult]?
             let read = scanner.object { scanner, key in
-                guard JSONScanner.key(key, is: "results"), results == nil, let value = scanner.results() else { return false }
+                guard JSONScanner.key(key, is: "results"), results == nil, let value = scanner.results() else {
+                    return false
+                }
                 results = value
                 return true
             }
@@ -95,7 +97,8 @@ extension CycleResponse: WireScannable {
                 receipts = value
                 return true
             }
-            guard let members, let receipts, let leases = try? LeaseResponse.leases(members.leases, shared: members.shared)
+            guard let members, let receipts,
+                let leases = try? LeaseResponse.leases(members.leases, shared: members.shared)
             else { return nil }
             return CycleResponse(
                 results: receipts, lease: LeaseResponse(leases: leases, heartbeatIntervalSeconds: members.heartbeat))
@@ -144,7 +147,8 @@ extension JSONScanner {
     mutating func members<Value>(_ read: (inout JSONScanner) -> Value?) -> [String: Value]? {
         var members: [String: Value] = [:]
         let done = object { scanner, key in
-            guard let name = String(validating: key, as: UTF8.self), members[name] == nil, let value = read(&scanner) else {
+            guard let name = String(validating: key, as: UTF8.self), members[name] == nil, let value = read(&scanner)
+            else {
                 return false
             }
             members[name] = value
@@ -177,7 +181,9 @@ extension JSONScanner {
                 guard seen.first(1), let value = scanner.uuid() else { return false }
                 leaseID = value
             } else if JSONScanner.key(key, is: "outcome") {
-                guard seen.first(2), let value = scanner.string().flatMap(RunOutcome.init(rawValue:)) else { return false }
+                guard seen.first(2), let value = scanner.string().flatMap(RunOutcome.init(rawValue:)) else {
+                    return false
+                }
                 outcome = value
             } else if JSONScanner.key(key, is: "exit_code") {
                 guard seen.first(3), let value = scanner.optional({ $0.int() }) else { return false }

@@ -115,7 +115,11 @@ public struct JSONScanner {
         guard let text = number(), let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
             return nil
         }
-        if value == 0, text.contains(where: { $0 | 0x20 == UInt8(ascii: "e") || (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0) }) {
+        if value == 0,
+            text.contains(where: {
+                $0 | 0x20 == UInt8(ascii: "e") || (UInt8(ascii: "1")...UInt8(ascii: "9")).contains($0)
+            })
+        {
             return nil
         }
         return value
@@ -143,7 +147,9 @@ public struct JSONScanner {
                 guard bytes[offset] == UInt8(ascii: "-") else { return nil }
                 offset += 1
             }
-            guard let high = Self.hexValue(bytes[offset]), let low = Self.hexValue(bytes[offset + 1]) else { return nil }
+            guard let high = Self.hexValue(bytes[offset]), let low = Self.hexValue(bytes[offset + 1]) else {
+                return nil
+            }
             octets[octet] = high << 4 | low
             offset += 2
         }
@@ -180,9 +186,9 @@ public struct JSONScanner {
         guard utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-"), utf8[10] == UInt8(ascii: "T"),
             utf8[13] == UInt8(ascii: ":"), utf8[16] == UInt8(ascii: ":"), utf8[19] == UInt8(ascii: "Z"),
             let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10), let hour = digits(11..<13),
-            let minute = digits(14..<16), let second = digits(17..<19), (1600...9999).contains(year), (1...12).contains(month),
-            hour < 24, minute < 60,
-            second < 60, (1...Self.daysIn(month: month, year: year)).contains(day)
+            let minute = digits(14..<16), let second = digits(17..<19), (1600...9999).contains(year),
+            (1...12).contains(month), hour < 24, minute < 60, second < 60,
+            (1...Self.daysIn(month: month, year: year)).contains(day)
         else { return nil }
         let days = Self.daysSinceEpoch(year: year, month: month, day: day)
         return Date(timeIntervalSince1970: Double(days * 86_400 + Int64(hour * 3600 + minute * 60 + second)))
@@ -299,7 +305,8 @@ public struct JSONScanner {
         if at < bytes.count {
             let next = bytes[at]
             let lower = next | 0x20
-            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(lower)
+            if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(next)
+                || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(lower)
                 || next == UInt8(ascii: ".") || next == UInt8(ascii: "+") || next == UInt8(ascii: "-")
             {
                 return nil
@@ -333,7 +340,8 @@ public struct JSONScanner {
                     guard let unit = hex4() else { return nil }
                     var scalar = UInt32(unit)
                     if (0xD800...0xDBFF).contains(unit) {
-                        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
                         else { return nil }
                         index += 2
                         guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }

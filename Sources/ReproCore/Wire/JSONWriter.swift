@@ -186,7 +186,8 @@ public struct JSONWriter {
                 default:
                     let hex = Array("0123456789abcdef".utf8)
                     bytes.append(contentsOf: [
-                        UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                        UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                        hex[Int(byte >> 4)],
                         hex[Int(byte & 0xF)],
                     ])
                 }

@@ -198,8 +198,14 @@ struct LeaseBenchCommand: AsyncParsableCommand {
                         group.addTask { try await worker.run() }
                     }
                     var all: [SimulatedWorker.Measurements] = []
-                    while let finished = try await group.next() {
-                        all.append(finished)
+                    while let finished = await group.nextResult() {
+                        switch finished {
+                        case .success(let measurements): all.append(measurements)
+                        // A worker cancelled below, in a request, once the run was complete (--stop-after
+                        // leaves tasks queued, so the others are mid-cycle then, not in a long poll).
+                        case .failure where progress.isComplete: continue
+                        case .failure(let error): throw error
+                        }
                         // The first worker to stop saw the run complete; the rest may sit in a long poll.
                         if progress.isComplete { group.cancelAll() }
                     }

@@ -63,7 +63,7 @@ struct PgbenchBaseline: Sendable {
     static func leaseStatement(worker: UUID, batch: Int, memoryBytes: Int64, gpus: Int, ttlSeconds: Double) -> String {
         """
         WITH candidates AS (
-            SELECT t.id, t.study_id, t.seed_group
+            SELECT t.id
             FROM tasks t
             WHERE t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
@@ -72,22 +72,19 @@ struct PgbenchBaseline: Sendable {
                   SELECT 1 FROM tasks s
                   WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
                     AND s.worker_id = '\(worker)'::uuid))
+              AND (t.group_size = 1 OR NOT EXISTS (
+                  SELECT FROM tasks f
+                  WHERE f.study_id = t.study_id AND f.seed_group = t.seed_group AND f.id < t.id
+                    AND f.state = 'queued' AND f.not_before <= now()))
             ORDER BY t.id
-            LIMIT \(batch * 2)
-            FOR UPDATE SKIP LOCKED
-        ), picked AS (
-            SELECT id FROM (
-                SELECT id, row_number() OVER (PARTITION BY study_id, seed_group ORDER BY id) AS replica_rank
-                FROM candidates) c
-            WHERE replica_rank = 1
-            ORDER BY id
             LIMIT \(batch)
+            FOR UPDATE SKIP LOCKED
         ), leased AS (
             UPDATE tasks t
             SET state = 'leased', lease_id = gen_random_uuid(), worker_id = '\(worker)'::uuid, attempts = t.attempts + 1,
                 lease_expires_at = now() + make_interval(secs => \(ttlSeconds)::float8), progress = NULL, updated_at = now()
-            FROM picked
-            WHERE t.id = picked.id
+            FROM candidates
+            WHERE t.id = candidates.id
             RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
                       t.arguments, t.lease_expires_at
         ), numbered AS (

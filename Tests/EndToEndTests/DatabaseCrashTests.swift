@@ -145,8 +145,9 @@ struct DatabaseCrashTests {
     /// does, a retry names the leases held (those of this round so far: the last round's results were all
     /// delivered), since a lease may have committed while its answer was lost (CI saw 24 tasks left leased
     /// to nobody who knew, decision 0016). A short answer is topped up: a lease skips rows that concurrent
-    /// leases hold locked (`SKIP LOCKED`, each locks up to twice its `max` as candidates), so in the last
-    /// round, where exactly 16 × 25 tasks remain, one worker got 11 and left 14 queued (CI, 2 Dec).
+    /// transactions hold locked (`SKIP LOCKED`; a lease statement locked twice its `max` as candidates until
+    /// issue 16), so in the last round, where exactly 16 × 25 tasks remain, one worker got 11 and left 14
+    /// queued (CI, 2 Dec).
     static func leaseBatches(_ coordinator: String, tokens: [String], calls: CallLog) async throws -> [[TaskLease]] {
         try await withThrowingTaskGroup(of: (Int, [TaskLease]).self) { group in
             for (index, token) in tokens.enumerated() {

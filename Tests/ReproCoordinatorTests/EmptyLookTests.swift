@@ -118,8 +118,9 @@ struct EmptyLookTests {
         }
     }
 
-    /// The Slurm step's failure: a worker's lease statement locks twice its batch (the replica rule) and leases
-    /// one, and another worker looking at the same moment passes over both rows (`SKIP LOCKED`), finds
+    /// The Slurm step's failure: a worker's lease statement locked twice its batch (the replica rule, until
+    /// issue 16) and leased one, and another worker looking at the same moment passed over both rows (`SKIP
+    /// LOCKED`); any transaction holding a queued row locked does the same. The worker finds
     /// nothing, and, with no notification to come, used to sleep out its wait while the task stayed queued.
     @Test(
         "a task another transaction held locked and left queued reaches a worker that looked meanwhile, without a signal; with the locked-look check off it waits out its poll",

@@ -15,7 +15,7 @@ import PostgresNIO
 struct LeaseStatement: QueueStatement {
     typealias Row = PostgresRow
 
-    static let name = "repro_lease_v3"
+    static let name = "repro_lease_v4"
 
     /// The class of the advisory lock each lease statement holds, shared, on its worker until it commits
     /// ("RGLF"; the two-key form, apart from the single-key locks elsewhere). A resend takes it exclusively
@@ -36,25 +36,22 @@ struct LeaseStatement: QueueStatement {
         WITH fence AS MATERIALIZED (
             SELECT pg_advisory_xact_lock_shared(\(fenceClass), hashtext($4::text))
         ), candidates AS (
-            SELECT t.id, t.study_id, t.seed_group
+            SELECT t.id
             FROM tasks t
             WHERE EXISTS (SELECT FROM fence) AND \(fits)
+              AND (t.group_size = 1 OR NOT EXISTS (
+                  SELECT FROM tasks f
+                  WHERE f.study_id = t.study_id AND f.seed_group = t.seed_group AND f.id < t.id
+                    AND f.state = 'queued' AND f.not_before <= now()))
             ORDER BY t.id
             LIMIT $5
             FOR UPDATE SKIP LOCKED
-        ), picked AS (
-            SELECT id FROM (
-                SELECT id, row_number() OVER (PARTITION BY study_id, seed_group ORDER BY id) AS replica_rank
-                FROM candidates) c
-            WHERE replica_rank = 1
-            ORDER BY id
-            LIMIT $6
         ), leased AS (
             UPDATE tasks t
             SET state = 'leased', lease_id = gen_random_uuid(), worker_id = $4, attempts = t.attempts + 1,
-                lease_expires_at = now() + make_interval(secs => $7), progress = NULL, updated_at = now()
-            FROM picked
-            WHERE t.id = picked.id
+                lease_expires_at = now() + make_interval(secs => $6), progress = NULL, updated_at = now()
+            FROM candidates
+            WHERE t.id = candidates.id
             RETURNING \(leasedColumns)
         ), \(answer)
         """
@@ -113,8 +110,7 @@ struct LeaseStatement: QueueStatement {
 
     func makeBindings() throws -> PostgresBindings {
         var bindings = Self.fitsBindings(
-            worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, capacity: 7)
-        bindings.append(Int64(max * 2))
+            worker: worker, memoryBytes: memoryBytes, gpus: gpus, allowNetwork: allowNetwork, capacity: 6)
         bindings.append(Int64(max))
         bindings.append(ttlSeconds)
         return bindings

@@ -23,7 +23,10 @@ public struct TaskQueue: Sendable {
     /// Leases up to `max` queued tasks that fit the worker, in one statement.
     ///
     /// `FOR UPDATE SKIP LOCKED` lets concurrent leasers pass over each other's rows instead of waiting;
-    /// the window function keeps at most one replica of a seed group per batch, and the `NOT EXISTS`
+    /// a replica is a candidate only when no lower replica of its seed group is queued and due, so a batch
+    /// holds at most one replica of a group and locks only the rows it leases (issue 16: the batch used to
+    /// lock twice its size and keep one replica per group with a window function; the other half stayed
+    /// locked until the commit, and concurrent leases scanned past it), and the `NOT EXISTS`
     /// keeps a worker from getting a replica of a seed group it already held, so replicas land on
     /// distinct workers. The probe sits behind `group_size = 1 OR` on purpose: that form is a per-row
     /// lookup on `tasks_group_worker`, skipped for single-replica groups, where a bare `NOT EXISTS`

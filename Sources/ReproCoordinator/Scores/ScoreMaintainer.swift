@@ -32,7 +32,7 @@ public struct ScoreMaintainer: Service {
     }
 
     /// A pass that took d is followed by a pause of at least `pauseFactor` × d.
-    static let pauseFactor = 4
+    static let pauseFactor = 9
 
     /// Recomputes stale scores until graceful shutdown.
     ///

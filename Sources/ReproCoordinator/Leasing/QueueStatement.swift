@@ -26,32 +26,6 @@ extension QueueStatement {
     }
 }
 
-/// A result batch's closures of one study (``TaskQueue/closeTasks(study:count:on:)``): appends them and reads
-/// the study's open tasks left and whether it grows. Prepared, as the rest of the cycle: as an unnamed
-/// statement it was planned on every result batch.
-struct CloseTasksStatement: QueueStatement {
-    typealias Row = PostgresRow
-    static let name = "repro_close_tasks_v1"
-    static let sql = """
-        WITH added AS (
-            INSERT INTO study_closures (study_id, closed) VALUES ($1, $2) RETURNING closed
-        )
-        SELECT s.open_tasks - (SELECT closed FROM added)
-               - coalesce((SELECT sum(c.closed) FROM study_closures c WHERE c.study_id = s.id), 0)::int,
-               s.adaptive_growing > 0
-        FROM studies s WHERE s.id = $1 AND s.state = 'running'
-        """
-    let study: UUID
-    let count: Int
-
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 2)
-        bindings.append(study)
-        bindings.append(count)
-        return bindings
-    }
-}
-
 /// Locks a result batch's task rows in id order and reads them (``TaskQueue/record(results:worker:)``).
 struct LockTasksStatement: QueueStatement {
     typealias Row = PostgresRow
@@ -85,10 +59,13 @@ struct RecordedRunsStatement: QueueStatement {
     }
 }
 
-/// Inserts a batch's runs and metrics and applies its task changes, in one statement.
+/// Inserts a batch's runs and metrics, applies its task changes and appends its closures (tasks that
+/// reached an end state, per study), in one statement; returns, per study that closed tasks and still runs,
+/// its open tasks left as this transaction sees them and whether it grows (``TaskQueue/closeTasks(_:on:)``).
+/// The closures were a statement of their own per study before (issue 16: one round trip more per cycle).
 struct WriteResultsStatement: QueueStatement {
     typealias Row = PostgresRow
-    static let name = "repro_write_results_v1"
+    static let name = "repro_write_results_v2"
     static let sql = """
         WITH planned AS (
             SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(
@@ -111,11 +88,24 @@ struct WriteResultsStatement: QueueStatement {
             FROM jsonb_to_recordset($3::jsonb) AS c(id bigint, state text, attempts int, last_error text,
                                                      delay float8)
             WHERE t.id = c.id
+        ), metrics AS (
+            INSERT INTO run_metrics (run_id, name, value)
+            SELECT i.id, m.name, m.value
+            FROM unnest($4::uuid[], $5::text[], $6::float8[]) AS m(lease_id, name, value)
+            JOIN inserted i ON i.lease_id = m.lease_id
+        ), added AS (
+            INSERT INTO study_closures (study_id, closed)
+            SELECT * FROM unnest($7::uuid[], $8::int[]) AS a(study_id, closed)
+            RETURNING study_id, closed
         )
-        INSERT INTO run_metrics (run_id, name, value)
-        SELECT i.id, m.name, m.value
-        FROM unnest($4::uuid[], $5::text[], $6::float8[]) AS m(lease_id, name, value)
-        JOIN inserted i ON i.lease_id = m.lease_id
+        -- The closures just added are not visible to the sum (one snapshot): they are counted from `added`.
+        SELECT s.id,
+               s.open_tasks - a.closed
+               - coalesce((SELECT sum(c.closed) FROM study_closures c WHERE c.study_id = s.id), 0)::int,
+               s.adaptive_growing > 0
+        FROM added a JOIN studies s ON s.id = a.study_id
+        WHERE s.state = 'running'
+        ORDER BY s.id
         """
     let runs: String
     let worker: UUID
@@ -123,15 +113,19 @@ struct WriteResultsStatement: QueueStatement {
     let metricLeases: [UUID]
     let metricNames: [String]
     let metricValues: [Double]
+    let closedStudies: [UUID]
+    let closedCounts: [Int32]
 
     func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings(capacity: 6)
+        var bindings = PostgresBindings(capacity: 8)
         bindings.append(runs)
         bindings.append(worker)
         bindings.append(changes)
         bindings.append(metricLeases)
         bindings.append(metricNames)
         bindings.append(metricValues)
+        bindings.append(closedStudies)
+        bindings.append(closedCounts)
         return bindings
     }
 }

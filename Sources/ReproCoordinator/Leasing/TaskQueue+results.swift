@@ -6,9 +6,9 @@ import ReproCore
 extension TaskQueue {
     /// Records a batch of results in one transaction whose statements do not grow with the batch: lock
     /// the tasks, read the runs already stored for the leases, decide every result in memory
-    /// (``ResultPlan``), one closure row per study that closed tasks, then insert runs and metrics and
-    /// update the tasks in one statement. Near a study's end the closures are folded into the study's row
-    /// in the same transaction (``closeTasks(study:count:on:)``).
+    /// (``ResultPlan``), then insert runs and metrics, update the tasks and append one closure row per study
+    /// that closed tasks in one statement. Near a study's end the closures are folded into the study's row
+    /// in the same transaction (``closeTasks(_:on:)``).
     ///
     /// Each result is fenced: it counts only when it comes from the worker holding the task's current
     /// lease (or the latest lease, expired but not yet handed out again). A result already recorded
@@ -39,11 +39,7 @@ extension TaskQueue {
         let ranges = try await metricRanges(of: Set(tasks.values.map(\.study)), on: connection)
         var plan = ResultPlan(worker: worker, policy: policy, tasks: tasks, recorded: recorded, metricRanges: ranges)
         let receipts = results.map { plan.add($0) }
-        // In study id order, as the reaper's fold takes them (study_fold_closures).
-        for (study, count) in plan.closedByStudy.sorted(by: { $0.key.uuidString < $1.key.uuidString }) {
-            try await closeTasks(study: study, count: count, on: connection)
-        }
-        try await write(plan, on: connection)
+        try await closeTasks(try await write(plan, on: connection), on: connection)
         try await writeParams(of: results, accepted: Set(plan.runs.filter(\.accepted).map(\.leaseID)), on: connection)
         if plan.requeued {
             try await connection.query("SELECT pg_notify(\(TaskWakeup.channel), 'retry')", logger: logger)
@@ -108,20 +104,37 @@ extension TaskQueue {
         return recorded
     }
 
-    /// Inserts the plan's runs and their metrics and applies its task changes: one statement. Runs and
-    /// task changes travel as JSON arrays (nullable columns stay simple), written by ``ResultPlan/runsJSON()``
-    /// and ``ResultPlan/changesJSON()``; metrics as parallel arrays joined to the inserted runs by lease id.
-    private func write(_ plan: ResultPlan, on connection: PostgresConnection) async throws {
-        guard !plan.runs.isEmpty || !plan.changes.isEmpty else { return }
-        try await WriteResultsStatement(
+    /// Inserts the plan's runs and their metrics, applies its task changes and appends its closures: one
+    /// statement. Runs and task changes travel as JSON arrays (nullable columns stay simple), written by
+    /// ``ResultPlan/runsJSON()`` and ``ResultPlan/changesJSON()``; metrics and closures as parallel arrays.
+    /// Returns what ``closeTasks(_:on:)`` decides on.
+    private func write(_ plan: ResultPlan, on connection: PostgresConnection) async throws -> [StudyClosure] {
+        guard !plan.runs.isEmpty || !plan.changes.isEmpty else { return [] }
+        let closed = plan.closedByStudy.sorted { $0.key.uuidString < $1.key.uuidString }
+        let rows = try await WriteResultsStatement(
             runs: plan.runsJSON(), worker: plan.worker, changes: plan.changesJSON(), metricLeases: plan.metricLeases,
-            metricNames: plan.metricNames, metricValues: plan.metricValues
+            metricNames: plan.metricNames, metricValues: plan.metricValues, closedStudies: closed.map(\.key),
+            closedCounts: closed.map { Int32($0.value) }
         ).run(on: connection, prepared: policy.preparedStatements, logger: logger)
+        var closures: [StudyClosure] = []
+        for try await (study, open, growing) in rows.decode((UUID, Int, Bool).self) {
+            closures.append(StudyClosure(study: study, open: open, growing: growing))
+        }
+        return closures
     }
 
-    /// `count` tasks of the study reached an end state. They are appended to the study's closures instead of
-    /// subtracted from its row (migration 0014, decision 0017): every result of a study used to update that
-    /// row and hold its lock until the commit was flushed, so a study's results were recorded one at a time.
+    /// A study that closed tasks in a result batch: its open tasks left as the batch's transaction sees them,
+    /// and whether it grows (an adaptive study adding seeds).
+    struct StudyClosure {
+        var study: UUID
+        var open: Int
+        var growing: Bool
+    }
+
+    /// Tasks of these studies reached an end state. They are appended to the study's closures instead of
+    /// subtracted from its row (migration 0014, decision 0017), by the result statement itself: every result
+    /// of a study used to update that row and hold its lock until the commit was flushed, so a study's results
+    /// were recorded one at a time.
     ///
     /// Near the study's end (at most `closureFoldThreshold` open tasks left as this transaction sees them),
     /// or while an adaptive study grows (its maintainer waits for `adaptive_pending`, which the fold sets),
@@ -129,15 +142,10 @@ extension TaskQueue {
     /// closes the last task commits last among those; what it cannot see then is only what transactions in
     /// flight beside it closed, a few batches, so it completes the study before its answer is sent. When more
     /// than the threshold were closing at once, the reaper's next pass completes it (``foldPendingClosures(on:)``).
-    func closeTasks(study: UUID, count: Int, on connection: PostgresConnection) async throws {
-        let rows = try await CloseTasksStatement(study: study, count: count)
-            .run(on: connection, prepared: policy.preparedStatements, logger: logger)
-        var fold = false
-        for try await (open, growing) in rows.decode((Int, Bool).self) {
-            fold = open <= policy.closureFoldThreshold || growing
-        }
-        if fold {
-            try await connection.query("SELECT study_fold_closures(\(study))", logger: logger)
+    /// In study id order, as the reaper's fold takes them (study_fold_closures).
+    func closeTasks(_ closures: [StudyClosure], on connection: PostgresConnection) async throws {
+        for closure in closures where closure.open <= policy.closureFoldThreshold || closure.growing {
+            try await connection.query("SELECT study_fold_closures(\(closure.study))", logger: logger)
         }
     }
 

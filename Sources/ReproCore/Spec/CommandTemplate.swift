@@ -13,16 +13,21 @@ enum CommandTemplate {
         var segments: [Segment] = []
         var literalStart = argument.startIndex
         var index = argument.startIndex
-        while let open = argument[index...].firstIndex(of: "{") {
-            let nameStart = argument.index(after: open)
-            guard let close = argument[nameStart...].firstIndex(of: "}"), isIdentifier(argument[nameStart..<close])
+        // Braces are ASCII, so their UTF-8 positions are character boundaries: searching the bytes finds the
+        // same braces as searching the characters, without grapheme breaking (a worker splits every leased
+        // task's command, issue 16).
+        let bytes = argument.utf8
+        while let open = bytes[index...].firstIndex(of: UInt8(ascii: "{")) {
+            let nameStart = bytes.index(after: open)
+            guard let close = bytes[nameStart...].firstIndex(of: UInt8(ascii: "}")),
+                isIdentifier(argument[nameStart..<close])
             else {
                 index = nameStart
                 continue
             }
             if literalStart < open { segments.append(.literal(argument[literalStart..<open])) }
             segments.append(.placeholder(argument[nameStart..<close]))
-            index = argument.index(after: close)
+            index = bytes.index(after: close)
             literalStart = index
         }
         if literalStart < argument.endIndex { segments.append(.literal(argument[literalStart...])) }
@@ -49,8 +54,13 @@ enum CommandTemplate {
     }
 
     /// `[A-Za-z_][A-Za-z0-9_]*`: the names a placeholder or configuration parameter may have.
+    /// Checked on the UTF-8 bytes: every byte of a non-ASCII character is 0x80 or above and fails, as the
+    /// character did (issue 16: the character-wise check was the largest item of a worker's command rebuild).
     static func isIdentifier(_ name: Substring) -> Bool {
-        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter) else { return false }
-        return name.allSatisfy { $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+        func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        let bytes = name.utf8
+        guard let first = bytes.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
+        return bytes.allSatisfy { $0 == UInt8(ascii: "_") || isLetter($0) || isDigit($0) }
     }
 }

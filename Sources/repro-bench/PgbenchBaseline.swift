@@ -68,14 +68,9 @@ struct PgbenchBaseline: Sendable {
             WHERE t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= \(gpus) AND (t.memory_bytes <= \(memoryBytes) OR \(memoryBytes) = 0)
               AND (NOT t.network OR false)
-              AND (t.group_size = 1 OR NOT EXISTS (
-                  SELECT 1 FROM tasks s
-                  WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                    AND s.worker_id = '\(worker)'::uuid))
-              AND (t.group_size = 1 OR NOT EXISTS (
-                  SELECT FROM tasks f
-                  WHERE f.study_id = t.study_id AND f.seed_group = t.seed_group AND f.id < t.id
-                    AND f.state = 'queued' AND f.not_before <= now()))
+              AND (t.group_size = 1
+                   OR NOT replica_held_nearby(t.study_id, t.seed_group, t.id, t.distinct_accounts, '\(worker)'::uuid))
+              AND (t.group_size = 1 OR NOT lower_replica_queued(t.study_id, t.seed_group, t.id))
             ORDER BY t.id
             LIMIT \(batch)
             FOR UPDATE SKIP LOCKED

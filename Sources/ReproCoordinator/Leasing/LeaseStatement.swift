@@ -11,11 +11,13 @@ import PostgresNIO
 /// call, parsed and planned each time, on every lease request), and it cannot race the lease. Why a worker
 /// got nothing is asked only when it got nothing (``LeaseEngine``). It
 /// returns the study's job and manifest on the first row of each study only (decision 0014): a batch of
-/// 50 leases of one study carries them once.
+/// 50 leases of one study carries them once. The quarantine gate and the replica rules are plpgsql
+/// functions (migration 0018): the statement is planned on every call, and as subqueries they were
+/// planned every time although they run only for a quarantined worker or a replicated task.
 struct LeaseStatement: QueueStatement {
     typealias Row = PostgresRow
 
-    static let name = "repro_lease_v4"
+    static let name = "repro_lease_v5"
 
     /// The class of the advisory lock each lease statement holds, shared, on its worker until it commits
     /// ("RGLF"; the two-key form, apart from the single-key locks elsewhere). A resend takes it exclusively
@@ -39,10 +41,7 @@ struct LeaseStatement: QueueStatement {
             SELECT t.id
             FROM tasks t
             WHERE EXISTS (SELECT FROM fence) AND \(fits)
-              AND (t.group_size = 1 OR NOT EXISTS (
-                  SELECT FROM tasks f
-                  WHERE f.study_id = t.study_id AND f.seed_group = t.seed_group AND f.id < t.id
-                    AND f.state = 'queued' AND f.not_before <= now()))
+              AND (t.group_size = 1 OR NOT lower_replica_queued(t.study_id, t.seed_group, t.id))
             ORDER BY t.id
             LIMIT $5
             FOR UPDATE SKIP LOCKED
@@ -59,20 +58,11 @@ struct LeaseStatement: QueueStatement {
     /// Whether task `t` may go to worker $4, which offers $1 GPUs, $2 bytes of memory and the network when
     /// $3: the lease statement's condition, shared with ``LockedLookStatement``.
     static let fits = """
-        NOT EXISTS (
-                    SELECT FROM quarantines q
-                    WHERE q.released_at IS NULL
-                      AND (q.worker_id = $4 OR q.account_id = (SELECT w.owner_account_id FROM workers w WHERE w.id = $4)))
+        NOT (SELECT worker_quarantined($4))
               AND t.state = 'queued' AND t.not_before <= now()
               AND t.gpus <= $1 AND (t.memory_bytes <= $2 OR $2 = 0)
               AND (NOT t.network OR $3)
-              AND (t.group_size = 1 OR NOT EXISTS (
-                  SELECT 1 FROM tasks s
-                  WHERE s.study_id = t.study_id AND s.seed_group = t.seed_group AND s.id <> t.id
-                    AND (s.worker_id = $4
-                         OR (t.distinct_accounts AND s.worker_id IN (
-                             SELECT o.id FROM workers o JOIN workers me ON me.owner_account_id = o.owner_account_id
-                             WHERE me.id = $4)))))
+              AND (t.group_size = 1 OR NOT replica_held_nearby(t.study_id, t.seed_group, t.id, t.distinct_accounts, $4))
         """
 
     /// The parameters $1–$4 of ``fits``, room left for `capacity` in all.

@@ -26,11 +26,12 @@ public struct TaskQueue: Sendable {
     /// a replica is a candidate only when no lower replica of its seed group is queued and due, so a batch
     /// holds at most one replica of a group and locks only the rows it leases (issue 16: the batch used to
     /// lock twice its size and keep one replica per group with a window function; the other half stayed
-    /// locked until the commit, and concurrent leases scanned past it), and the `NOT EXISTS`
+    /// locked until the commit, and concurrent leases scanned past it), and `replica_held_nearby`
     /// keeps a worker from getting a replica of a seed group it already held, so replicas land on
-    /// distinct workers. The probe sits behind `group_size = 1 OR` on purpose: that form is a per-row
-    /// lookup on `tasks_group_worker`, skipped for single-replica groups, where a bare `NOT EXISTS`
-    /// was planned as an anti-join over every task the worker ever held (migration 0004). Tasks that
+    /// distinct workers. Both rules sit behind `group_size = 1 OR` on purpose: they are per-row lookups on
+    /// the group's key, skipped for single-replica groups (a bare `NOT EXISTS` was once planned as an
+    /// anti-join over every task the worker ever held, migration 0004), and functions since migration 0018,
+    /// so the statement's planning, paid on every call, does not go through them. Tasks that
     /// need the network go only to workers that allow it (`allowNetwork`), checked on the task row
     /// like memory and GPUs (migration 0005). Tasks of studies waiting for review are `held`, outside the
     /// `state = 'queued'` index this walks, so moderation adds no condition here (migration 0006).

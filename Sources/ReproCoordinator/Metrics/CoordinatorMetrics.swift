@@ -70,11 +70,16 @@ enum CoordinatorMetrics {
     /// The receipts of one results batch, by status and a bounded reason.
     static func resultsRecorded(_ receipts: [ResultReceipt]) {
         MetricsRegistry.bootstrap()
-        for receipt in receipts {
-            Counter(
-                label: "reprogrid_results_total",
-                dimensions: [("status", receipt.status.rawValue), ("reason", reason(receipt))]
-            ).increment()
+        // One counter lookup per (status, reason) of the batch, not per receipt: a lookup goes through the
+        // registry's lock and a dictionary keyed by label and dimensions (1.1 % of the Swift pool's samples
+        // at batch 50, issue 16).
+        var counts: [String: [String: Int64]] = [:]
+        for receipt in receipts { counts[receipt.status.rawValue, default: [:]][reason(receipt), default: 0] += 1 }
+        for (status, reasons) in counts {
+            for (reason, count) in reasons {
+                Counter(label: "reprogrid_results_total", dimensions: [("status", status), ("reason", reason)])
+                    .increment(by: count)
+            }
         }
     }
 

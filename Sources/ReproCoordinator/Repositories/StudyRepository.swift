@@ -8,6 +8,8 @@ public struct StudyRepository: Sendable {
     let client: DatabaseClient
     let signer: SigningKeyStore
     let logger: Logger
+    /// Specs read back, shared by the copies of this repository (``spec(_:)``).
+    let specs = StudySpecCache()
 
     /// Creates the repository; `signer` signs the manifests of studies approved at submission.
     public init(client: DatabaseClient, signer: SigningKeyStore, logger: Logger) {
@@ -215,14 +217,19 @@ public struct StudyRepository: Sendable {
         return nil
     }
 
-    /// The stored spec of a study.
+    /// The stored spec of a study, parsed once per coordinator while it fits ``StudySpecCache``: a spec
+    /// never changes after submission.
     public func spec(_ studyID: UUID) async throws -> StudySpec? {
+        if let cached = specs.spec(studyID) { return cached }
         let rows = try await client.query("SELECT spec::text FROM studies WHERE id = \(studyID)", logger: logger)
         for try await text in rows.decode(String.self) {
             // Validated when it was submitted, under the server's limits of the day (`--max-tasks` may
             // have been higher than the defaults): read it back without limits, and a stored spec that
             // does not parse is a server fault, not a missing study.
-            return try StudySpec.parse(Data(text.utf8), format: .json, limits: SpecLimits(maxSpecBytes: .max, maxTasks: .max))
+            let spec = try StudySpec.parse(
+                Data(text.utf8), format: .json, limits: SpecLimits(maxSpecBytes: .max, maxTasks: .max))
+            specs.store(spec, for: studyID)
+            return spec
         }
         return nil
     }

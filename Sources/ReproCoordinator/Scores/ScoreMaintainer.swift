@@ -31,7 +31,7 @@ public struct ScoreMaintainer: Service {
         self.logger = logger
     }
 
-    /// A pass that took d is followed by a pause of at least `pauseFactor` × d.
+    /// A pass that claimed preprints and took d is followed by a pause of at least `pauseFactor` × d.
     static let pauseFactor = 9
 
     /// Recomputes stale scores until graceful shutdown.
@@ -57,13 +57,16 @@ public struct ScoreMaintainer: Service {
                         unmarked = []
                     }
                     let started = ContinuousClock.now
-                    let changed = try await scores.recomputeDirty()
+                    let (claimed, changed) = try await scores.recomputeDirtyCounted()
                     let took = ContinuousClock.now - started
                     CoordinatorMetrics.scoresRecomputed(changed, duration: took)
                     // A running study's results keep its preprint stale; a preprint with many runs takes long
-                    // to recompute. At most a fifth of the time goes to recomputing (issue 16: a study of
-                    // 20 000 runs was recomputed back to back, a quarter of a core of the database).
-                    pause = max(interval, took * Self.pauseFactor)
+                    // to recompute. At most a tenth of the time goes to recomputing (issue 16: a study of
+                    // 20 000 runs was recomputed back to back, a quarter of a core of the database; a fifth
+                    // still cost the batch-50 benchmark a tenth of its rate, decision 0021). A pass that
+                    // claimed nothing recomputed nothing: however long its claim took on a busy server, the
+                    // next nudge is served after `interval`, not after nine times that claim.
+                    pause = claimed > 0 ? max(interval, took * Self.pauseFactor) : interval
                     if changed > 0 {
                         logger.info("preprint scores updated", metadata: ["repro.scores.changed": "\(changed)"])
                     }

@@ -248,9 +248,16 @@ public struct ScoreRepository: Sendable {
     /// database is back, so no change is lost to an outage.
     @discardableResult
     public func recomputeDirty(batch: Int = 20) async throws -> Int {
+        try await recomputeDirtyCounted(batch: batch).changed
+    }
+
+    /// ``recomputeDirty(batch:)``, also saying how many preprints the pass claimed (recomputed or tried to).
+    func recomputeDirtyCounted(batch: Int = 20) async throws -> (claimed: Int, changed: Int) {
         var changed = 0
+        var claimed = 0
         while true {
             let ids = try await claimDirty(limit: batch)
+            claimed += ids.count
             for (index, id) in ids.enumerated() {
                 do {
                     if try await recompute(id) { changed += 1 }
@@ -264,7 +271,7 @@ public struct ScoreRepository: Sendable {
                     throw error
                 }
             }
-            if ids.count < batch { return changed }
+            if ids.count < batch { return (claimed, changed) }
         }
     }
 

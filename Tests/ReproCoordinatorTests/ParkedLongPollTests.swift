@@ -23,7 +23,9 @@ struct ParkedLongPollTests {
 
     /// A router with the coordinator's outer middleware and one route that parks once (twice for
     /// `parkAgain`), then does `then`; returns the app and its count of passes.
-    static func app(route: String, then: Then, woken: TaskWakeup? = nil) -> (some ApplicationProtocol, Passes) {
+    static func app(
+        route: String, then: Then, woken: TaskWakeup? = nil, wait: Duration = .milliseconds(100)
+    ) -> (some ApplicationProtocol, Passes) {
         let passes = Passes()
         let router = Router(context: AppRequestContext.self)
         router.add(middleware: HTTPMetricsMiddleware())
@@ -47,7 +49,7 @@ struct ParkedLongPollTests {
             }
             if pass == 1 || (then == .parkAgain && pass == 2) {
                 let wait = LongPollWait(
-                    wakeup: wakeup, generation: wakeup.generation, deadline: .now + .milliseconds(100), admitted: true)
+                    wakeup: wakeup, generation: wakeup.generation, deadline: .now + wait, admitted: true)
                 #expect(context.longPoll.park(wait, state: then.rawValue, client: nil))
                 return Response(status: .accepted)
             }
@@ -106,16 +108,21 @@ struct ParkedLongPollTests {
     func wokenEarly() async throws {
         let route = "/parked-\(UUID().uuidString.prefix(8))"
         let wakeup = TaskWakeup()
-        let (app, _) = Self.app(route: route, then: .answer, woken: wakeup)
+        // A wait far longer than the signal needs: with 100 ms the loaded full suite once ran out the wait
+        // before the signalling task saw the request waiting ("pass 2"). A lost signal still fails, late.
+        let (app, _) = Self.app(route: route, then: .answer, woken: wakeup, wait: .seconds(30))
         try await app.test(.router) { client in
+            // Stops when the answer is in, whether or not it saw the request wait: a wait that ran out first
+            // left this loop polling for ever, and the suite hung after the failed expectation.
             let signal = Task {
-                while wakeup.waitingCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                while wakeup.waitingCount == 0, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(5)) }
                 wakeup.signal()
             }
             try await client.execute(uri: route, method: .post) { response in
                 #expect(String(buffer: response.body) == "woken 2")
             }
-            try await signal.value
+            signal.cancel()
+            await signal.value
         }
     }
 

@@ -90,6 +90,20 @@ struct WireWriterTests {
         }
     }
 
+    @Test("UUIDs as uuidString writes them, every digit and dash in place")
+    func uuids() {
+        let fixed = [
+            UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
+            UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)),
+            UUID(uuid: (0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x10, 0x32, 0x54, 0x76, 0x98, 0xBA, 0xDC, 0xFE)),
+        ]
+        for uuid in fixed + (0..<100).map({ _ in UUID() }) {
+            var writer = JSONWriter()
+            writer.uuid(uuid)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == "\"\(uuid.uuidString)\"")
+        }
+    }
+
     @Test("receipts")
     func receipts() throws {
         let batch = ResultBatchReceipt(results: Self.receipts())

@@ -63,11 +63,11 @@ extension TaskQueue {
         let rows = try await LockTasksStatement(ids: Array(Set(ids)))
             .run(on: connection, prepared: policy.preparedStatements, logger: logger)
         var tasks: [Int64: ResultPlan.TaskRow] = [:]
-        for try await (id, state, lease, worker, attempts, maxAttempts, study)
-            in rows.decode((Int64, String, UUID?, UUID?, Int, Int, UUID).self)
-        {
-            tasks[id] = ResultPlan.TaskRow(
-                state: state, lease: lease, worker: worker, attempts: attempts, maxAttempts: maxAttempts, study: study)
+        for row in rows.rows {
+            var cells = RowCells(row)
+            tasks[try cells.next(Int64.self)] = ResultPlan.TaskRow(
+                state: try cells.next(), lease: try cells.next(), worker: try cells.next(), attempts: try cells.next(),
+                maxAttempts: try cells.next(), study: try cells.next())
         }
         return tasks
     }
@@ -98,8 +98,9 @@ extension TaskQueue {
         let rows = try await RecordedRunsStatement(leases: leases)
             .run(on: connection, prepared: policy.preparedStatements, logger: logger)
         var recorded: [UUID: ResultPlan.RecordedRun] = [:]
-        for try await (lease, accepted, worker) in rows.decode((UUID, Bool, UUID).self) {
-            recorded[lease] = ResultPlan.RecordedRun(accepted: accepted, worker: worker)
+        for row in rows.rows {
+            var cells = RowCells(row)
+            recorded[try cells.next(UUID.self)] = ResultPlan.RecordedRun(accepted: try cells.next(), worker: try cells.next())
         }
         return recorded
     }
@@ -117,8 +118,9 @@ extension TaskQueue {
             closedCounts: closed.map { Int32($0.value) }
         ).run(on: connection, prepared: policy.preparedStatements, logger: logger)
         var closures: [StudyClosure] = []
-        for try await (study, open, growing) in rows.decode((UUID, Int, Bool).self) {
-            closures.append(StudyClosure(study: study, open: open, growing: growing))
+        for row in rows.rows {
+            var cells = RowCells(row)
+            closures.append(StudyClosure(study: try cells.next(), open: try cells.next(), growing: try cells.next()))
         }
         return closures
     }

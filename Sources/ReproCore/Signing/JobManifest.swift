@@ -8,7 +8,7 @@ import Foundation
 /// only what it says. A task adds nothing but seed, dataset, configuration and replica, and the worker
 /// rebuilds the task's command from ``command`` with those, so a changed `tasks.arguments` row in the
 /// database cannot make a worker run a different command.
-public struct JobManifest: Codable, Sendable, Equatable {
+public struct JobManifest: Codable, Sendable, Hashable {
     /// The manifest format; a worker refuses versions it does not know.
     public static let currentVersion = 1
 

@@ -106,7 +106,7 @@ public struct SigningKeyring: Codable, Sendable, Equatable {
 }
 
 /// A manifest's signature as stored with the study and carried by the lease.
-public struct ManifestSignature: Codable, Sendable, Equatable {
+public struct ManifestSignature: Codable, Sendable, Hashable {
     /// Ed25519 signature over ``JobManifest/canonicalJSON()``, base64.
     public var signature: String
     /// Which key made it.

@@ -278,8 +278,9 @@ extension JSONScanner {
             } else if JSONScanner.key(key, is: "studies") {
                 guard seen.first(2) else { return false }
                 if scanner.null() { return true }
-                guard let raw = scanner.rawValue(),
-                    let value = try? WireCoding.decoder().decode([LeaseResponse.StudyJob].self, from: Data(raw))
+                guard let raw = scanner.rawValue().map({ Data($0) }),
+                    let value = try? LeaseResponse.sharedDecodings.value(
+                        for: raw, make: { try WireCoding.decoder().decode([LeaseResponse.StudyJob].self, from: raw) })
                 else { return false }
                 shared = value
             } else {

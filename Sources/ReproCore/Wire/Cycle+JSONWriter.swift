@@ -104,8 +104,10 @@ extension LeaseResponse {
             writer.receipts(results)
         }
         writer.key("studies")
-        // Once per study in the answer, not per task: `Codable` is cheap enough here.
-        try writer.encoded(Self.studies(of: leases))
+        // Once per study in the answer, not per task, and kept from the last answer of the same study.
+        writer.beginArray()
+        for shared in Self.studies(of: leases) { writer.encodedBytes(try Self.encoded(shared)) }
+        writer.endArray()
     }
 }
 

@@ -87,7 +87,7 @@ public struct LeaseRequest: Codable, Sendable {
 }
 
 /// Where a task's code comes from.
-public struct CodeReference: Codable, Sendable, Equatable {
+public struct CodeReference: Codable, Sendable, Hashable {
     /// sha256 of an uploaded bundle (download it from `/v1/bundles/{sha256}`).
     public var bundleSHA256: String?
     public var gitURL: String?
@@ -108,7 +108,7 @@ public struct CodeReference: Codable, Sendable, Equatable {
 }
 
 /// The per-study part of what a worker needs to run a task: stored once per study, sent with every lease.
-public struct JobSpec: Codable, Sendable, Equatable {
+public struct JobSpec: Codable, Sendable, Hashable {
     public var code: CodeReference
     /// Path of the Python requirements file inside the code, when the study uses one.
     public var requirements: String?
@@ -238,7 +238,7 @@ public struct LeaseResponse: Codable, Sendable {
     }
 
     /// What every lease of one study shares.
-    struct StudyJob: Codable {
+    struct StudyJob: Codable, Hashable, Sendable {
         var studyID: UUID
         var job: JobSpec
         var manifest: JobManifest?
@@ -333,18 +333,31 @@ public struct LeaseResponse: Codable, Sendable {
     /// The encoded size of the leases' shared and own parts, without encoding the whole answer: what
     /// the coordinator checks against its cap on a lease answer, lease by lease (``wireBytes(of:)``).
     public static func wireBytes(of leases: [TaskLease]) -> [Int] {
-        let encoder = WireCoding.encoder()
         var seen = Set<UUID>()
         return leases.map { lease in
             var bytes = 200 + (lease.manifest == nil ? lease.arguments.reduce(0) { $0 + $1.utf8.count + 3 } : 0)
             if seen.insert(lease.studyID).inserted {
                 let shared = StudyJob(
                     studyID: lease.studyID, job: lease.job, manifest: lease.manifest, signature: lease.signature)
-                bytes += (try? encoder.encode(shared).count) ?? 0
+                bytes += (try? encoded(shared).count) ?? 0
             }
             return bytes
         }
     }
+
+    /// The encoded study parts the coordinator sends, kept per value (``WireMemo``): every batch of a study
+    /// sends the same one, and this answer encodes it twice (its size for the cap, then the bytes).
+    private static let sharedEncodings = WireMemo<StudyJob, Data>(capacity: 256)
+
+    /// One study's shared part as ``WireCoding/encodeNullingNonFinite(_:)`` writes it; an array of them is
+    /// these bytes joined by commas in brackets, as that encoder writes the array.
+    static func encoded(_ shared: StudyJob) throws -> Data {
+        try sharedEncodings.value(for: shared) { try WireCoding.encodeNullingNonFinite(shared).data }
+    }
+
+    /// The `studies` member as a lease answer's reader decodes it, kept per bytes: a worker reads the same
+    /// study's part in every answer (``JSONScanner/leaseMembers(other:)``).
+    static let sharedDecodings = WireMemo<Data, [StudyJob]>(capacity: 16)
 }
 
 /// Body of `POST /v1/leases/heartbeat`: all of a worker's running leases in one request.

@@ -288,7 +288,7 @@ on port $REPRO_PG_PORT, $(repro_pg_psql "$REPRO_PG_SOCKDIR" "$REPRO_PG_PORT" pos
 BENCH_PEERS_BUDGET=${BENCH_PEERS_BUDGET:-720} s"
     elif [[ ${BENCH_PEERS_VARIANTS:-1} == 1 ]]; then
         peers_reprogrid variant "separate lease and result requests" 1 --tasks "$peers_tasks" --batch 10
-        peers_reprogrid variant "--cycle --unprepared (lease parsed and planned per call)" 1 --tasks "$peers_tasks" \
+        peers_reprogrid variant "--cycle --unprepared (queue statements parsed per call; the lease function keeps its plan)" 1 --tasks "$peers_tasks" \
             --batch 10 --cycle --unprepared
     fi
 

@@ -53,7 +53,7 @@ struct LeaseBenchCommand: AsyncParsableCommand {
     @Flag(help: "Workers send results with their next lease request (POST /v1/leases/cycle), as repro-worker does by default.")
     var cycle = false
 
-    @Flag(help: "Send the lease statement unnamed (parsed and planned per call) instead of prepared, to measure the difference.")
+    @Flag(help: "Send the queue statements unnamed (parsed and planned per call) instead of prepared, to measure the difference; the lease function (migration 0019) keeps its own plan either way.")
     var unprepared = false
 
     @Option(help: "Metrics in every result (default 1, `score`); 10 measures result ingestion as issue 16 asks.")

@@ -78,8 +78,7 @@ struct PgbenchBaseline: Sendable {
             UPDATE tasks t
             SET state = 'leased', lease_id = gen_random_uuid(), worker_id = '\(worker)'::uuid, attempts = t.attempts + 1,
                 lease_expires_at = now() + make_interval(secs => \(ttlSeconds)::float8), progress = NULL, updated_at = now()
-            FROM candidates
-            WHERE t.id = candidates.id
+            WHERE t.id = ANY (ARRAY(SELECT c.id FROM candidates c))
             RETURNING t.id, t.lease_id, t.study_id, t.dataset, t.seed, t.configuration, t.replica, t.attempts,
                       t.arguments, t.lease_expires_at
         ), numbered AS (

@@ -59,18 +59,20 @@ public struct ReportRepository: Sendable {
         """
     }
 
-    /// Reads the rows of ``valuesQuery(study:datasets:)``.
+    /// Reads the rows of ``valuesQuery(study:datasets:)``, column by column (``RowCells``): a running
+    /// million-task study's score pass reads a million of them, and the tuple decode resolved its ten
+    /// generic columns at run time on every row.
     static func decodeValues<Rows: AsyncSequence & Sendable>(_ rows: Rows) async throws -> [RunValue]
     where Rows.Element == PostgresRow {
         var values: [RunValue] = []
-        for try await row in rows.decode(
-            (Int64, UUID, String, String?, Int64, Int, String?, String, Double, String?).self)
-        {
+        for try await row in rows {
+            var cells = RowCells(row)
             values.append(
                 RunValue(
-                    runID: row.0, workerID: row.1, dataset: row.2, configuration: row.3, seed: row.4, replica: row.5,
-                    hardwareClass: row.6, metric: row.7, value: row.8,
-                    isolation: RunIsolation(fingerprintValue: row.9)))
+                    runID: try cells.next(), workerID: try cells.next(), dataset: try cells.next(),
+                    configuration: try cells.next(), seed: try cells.next(), replica: try cells.next(),
+                    hardwareClass: try cells.next(), metric: try cells.next(), value: try cells.next(),
+                    isolation: RunIsolation(fingerprintValue: try cells.next())))
         }
         return values
     }

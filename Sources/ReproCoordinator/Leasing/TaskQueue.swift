@@ -119,8 +119,9 @@ public struct TaskQueue: Sendable {
 
     /// Decoded jobs and manifests per stored texts: every lease batch of a study reads the same ones, and
     /// decoding them each time was 1.3 % of the benchmark process's CPU at batch 50 (issue 16). Keyed by
-    /// the texts, so an edited row is decoded afresh.
-    static let storedJobs = WireMemo<StoredJob.Texts, StoredJob>(capacity: 256)
+    /// the texts, so an edited row is decoded afresh. 64 studies: a manifest is bounded by the spec's size
+    /// limit (256 KiB by default), so the memo holds tens of MiB at worst and usually a few KiB.
+    static let storedJobs = WireMemo<StoredJob.Texts, StoredJob>(capacity: 64)
 
     /// Extends all of a worker's leases in one statement. A lease that expired and was requeued but
     /// not leased again is taken back (the worker is still on it). Anything else gets `stop`.

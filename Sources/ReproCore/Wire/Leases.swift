@@ -347,7 +347,7 @@ public struct LeaseResponse: Codable, Sendable {
 
     /// The encoded study parts the coordinator sends, kept per value (``WireMemo``): every batch of a study
     /// sends the same one, and this answer encodes it twice (its size for the cap, then the bytes).
-    private static let sharedEncodings = WireMemo<StudyJob, Data>(capacity: 256)
+    private static let sharedEncodings = WireMemo<StudyJob, Data>(capacity: 64)
 
     /// One study's shared part as ``WireCoding/encodeNullingNonFinite(_:)`` writes it; an array of them is
     /// these bytes joined by commas in brackets, as that encoder writes the array.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|peers|all]`
+# The benchmarks of BENCHMARKS.md: `scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|peers|scale|all]`
 # (default all).
 #
 # Builds repro-bench in release mode (its own scratch path, .build-release), starts a throwaway
@@ -30,6 +30,11 @@
 #     requests and of `--cycle --unprepared`. About 7.5 minutes on a quiet machine, plus the first install and the release build.
 #   pgqueuer and MLflow are installed once from PyPI (pinned, see scripts/lib/peers.sh) into .build/peers-venv
 #   and reused; the drivers are in scripts/peers/. The figures are kept in .build/peers-figures-*.tsv.
+# `scale` (issue 16; not part of `all`) prints issue 16's two goals of scale beside their figures: a
+# BENCH_SCALE_TASKS-task study (default 1000000) submitted three times on a durable cluster (`expand`: accepted
+# in < 10 s, the coordinator's RSS < 150 MB), then on a throwaway cluster as `lease` uses, 8 workers at batch
+# 10: lease p99 over 50 rounds of a 1 000-task queue against lease p99 while draining the whole
+# BENCH_SCALE_TASKS-task queue (goal: at most 1.5×). About 10 minutes on a quiet machine.
 #
 # The throwaway cluster runs with fsync=off and synchronous_commit=off (see scripts/lib/postgres.sh), except for
 # `peers` and with BENCH_CHAOS_DURABLE=1.
@@ -47,9 +52,9 @@ source "$repo_root/scripts/lib/peers.sh"
 
 which=${1:-all}
 case $which in
-    lease | report | sandbox | idle | ghost | expand | chaos | peers | all) ;;
+    lease | report | sandbox | idle | ghost | expand | chaos | peers | scale | all) ;;
     *)
-        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|peers|all]" >&2
+        echo "usage: scripts/bench.sh [lease|report|sandbox|idle|ghost|expand|chaos|peers|scale|all]" >&2
         exit 2
         ;;
 esac
@@ -150,6 +155,48 @@ if [[ $which == idle || $which == ghost || $which == expand || $which == all ]];
             --tasks "${BENCH_EXPAND_TASKS:-1000000}")
         echo "==> load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     fi
+fi
+
+if [[ $which == scale ]]; then
+    scale_tasks=${BENCH_SCALE_TASKS:-1000000}
+    scale_log=$(mktemp /tmp/reprogrid-scale.XXXXXX)
+    repro_pg_throwaway_start -c fsync=on -c synchronous_commit=on -c full_page_writes=on
+    echo "==> [scale] $scale_tasks-task study × 3, durable cluster, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    (cd "$repo_root" && "$bench" expand --maintenance-url "$REPRO_PG_URL" --coordinator "$coordinator" \
+        --tasks "$scale_tasks") | tee "$scale_log"
+    # "submit 1: 7.72 s · RSS peak while submitting 54 MiB · …"
+    read -r -a accepted <<<"$(awk '/^submit [0-9]+:/ {printf "%s ", $3}' "$scale_log")"
+    read -r -a peaks <<<"$(awk '/^submit [0-9]+:/ {for (i = 1; i <= NF; i++) if ($i == "submitting") printf "%s ", $(i + 1)}' "$scale_log")"
+    repro_pg_throwaway_stop
+    # shellcheck disable=SC2119 # the throwaway defaults, as `lease` measures
+    repro_pg_throwaway_start
+    echo "==> [scale] lease p99: 1 000 tasks × 50 rounds, then $scale_tasks tasks drained whole, load average \
+$(cut -d' ' -f1-3 /proc/loadavg)"
+    (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers 8 --tasks 1000 --rounds 50 \
+        --batch 10 --skip-pgbench) | tee "$scale_log"
+    small_p99=$(awk '/^lease latency:/ {for (i = 1; i <= NF; i++) if ($i == "p99") print $(i + 1)}' "$scale_log")
+    (cd "$repo_root" && "$bench" lease --maintenance-url "$REPRO_PG_URL" --workers 8 --tasks "$scale_tasks" \
+        --batch 10 --skip-pgbench --time-limit 1500) | tee "$scale_log"
+    large_p99=$(awk '/^lease latency:/ {for (i = 1; i <= NF; i++) if ($i == "p99") print $(i + 1)}' "$scale_log")
+    rm -f "$scale_log"
+    python3 - "$scale_tasks" "${accepted[*]}" "${peaks[*]}" "$small_p99" "$large_p99" <<'PY'
+import statistics, sys
+tasks, accepted, peaks, small, large = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+def verdict(ok): return "**met**" if ok else "**not met**"
+print("Goals (issue 16):")
+if accepted:
+    median = statistics.median(float(a) for a in accepted)
+    print(f"- {tasks}-task study accepted after (median of {len(accepted)}): **{median:.2f} s** "
+          f"({', '.join(accepted)} s), goal < 10 s: {verdict(median < 10)}")
+if peaks:
+    peak = max(float(p) for p in peaks)
+    print(f"- coordinator RSS peak while submitting: **{peak:.0f} MiB** = {peak * 1.048576:.0f} MB, goal < 150 MB: "
+          f"{verdict(peak * 1.048576 < 150)}")
+if small and large:
+    ratio = float(large) / float(small)
+    print(f"- lease p99 with {tasks} queued / with 1 000 queued: {large} / {small} ms = **{ratio:.2f}×**, "
+          f"goal ≤ 1.5×: {verdict(ratio <= 1.5)}")
+PY
 fi
 
 if [[ $which == report || $which == all ]]; then

@@ -4,6 +4,7 @@ import Logging
 import ReproClient
 import ReproCoordinator
 import ReproCore
+import ServiceLifecycle
 
 /// The coordinator, built with `buildApplication` and run inside this process on a free loopback port.
 ///
@@ -15,6 +16,7 @@ struct InProcessCoordinator: Sendable {
     let baseURL: String
     let adminKey: String
     private let service: Task<Void, any Error>
+    private let group: ServiceGroup
 
     /// Starts the coordinator over `database` and returns once it answers `/readyz`.
     static func start(
@@ -30,8 +32,13 @@ struct InProcessCoordinator: Sendable {
             adminKey: adminKey, specLimits: SpecLimits(maxTasks: max(tasks, SpecLimits.default.maxTasks)),
             authCacheTTL: authCacheTTL, maxConnections: poolSize)
         let (app, _) = try await buildApplication(configuration: configuration, logger: logger)
-        let service = Task { try await app.runService() }
-        let coordinator = InProcessCoordinator(baseURL: "http://127.0.0.1:\(port)", adminKey: adminKey, service: service)
+        // A service group of our own, so that `stop` can shut the server down gracefully: cancelling
+        // `runService` made Hummingbird log two errors ("Waiting on child channel: CancellationError")
+        // at the end of every benchmark run that were not errors of the run.
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let service = Task { try await group.run() }
+        let coordinator = InProcessCoordinator(
+            baseURL: "http://127.0.0.1:\(port)", adminKey: adminKey, service: service, group: group)
         try await coordinator.waitUntilReady()
         return coordinator
     }
@@ -50,7 +57,7 @@ struct InProcessCoordinator: Sendable {
 
     /// Stops the server and its services (closing the pool also makes PostgreSQL flush its statistics).
     func stop() async {
-        service.cancel()
+        await group.triggerGracefulShutdown()
         _ = await service.result
     }
 }

@@ -84,7 +84,8 @@ enum FeedbackSummaryRenderer {
             "  verdicts: reproduced \(counts.reproduced), partially \(counts.partially), "
                 + "not reproduced \(counts.notReproduced), comments \(counts.comment)",
             "  reproduced share, 95 % lower bound: \(number(summary.reproducedShareLowerBound, 3))",
-            "  rating: mean \(number(summary.ratingMean)) of \(summary.ratingCount), Bayesian average "
+            // "mean 4.00 of 3" read as four out of three: say what the 3 counts and what the scale is.
+            "  rating (1–5): mean \(number(summary.ratingMean)) from \(summary.ratingCount) rating(s), Bayesian average "
                 + "\(number(summary.ratingBayesian)) (m = \(Int(summary.priorWeight)), C = \(number(summary.globalMeanRating)))",
         ]
         if !summary.topTags.isEmpty {
